@@ -1,0 +1,117 @@
+// Environment -> typed config, validated once at start. Every tunable limit lives here
+// (and in the README's settings table) so operators and benchmarks can change it.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+const intFrom = (min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max);
+
+const envSchema = z.object({
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: intFrom(0, 65535).default(3000),
+  DATABASE_URL: z.string().optional(),
+  POLICY_FILE: z.string().default('policy/lumetrax.yaml'),
+  PUBLIC_URL: z.url().optional(),
+  SECRET_KEY: z.string().min(32, 'must be at least 32 characters of random text').optional(),
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional(),
+  MAIL_POLL_MS: intFrom(50, 3_600_000).default(2000),
+  MAIL_MAX_BACKOFF_SECONDS: intFrom(1, 86_400).default(3600),
+  RATE_LIMIT_MAX: intFrom(1, 10_000_000).default(10),
+  RATE_LIMIT_WINDOW_SECONDS: intFrom(1, 86_400).default(60),
+  BODY_LIMIT_BYTES: intFrom(1024, 10 * 1024 * 1024).default(32 * 1024),
+  FORM_MIN_FILL_SECONDS: intFrom(0, 3600).default(3),
+  FORM_MAX_AGE_HOURS: intFrom(1, 24 * 30).default(24),
+  TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  AUTO_MIGRATE: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
+});
+
+export type DatabaseTarget =
+  | { kind: 'sqlite'; path: string }
+  | { kind: 'postgres'; url: string };
+
+export interface Config {
+  host: string;
+  port: number;
+  database: DatabaseTarget;
+  policyFile: string;
+  publicUrl: string;
+  https: boolean;
+  secretKey: Buffer;
+  smtpUrl: string | undefined;
+  mailPollMs: number;
+  mailMaxBackoffSeconds: number;
+  rateLimitMax: number;
+  rateLimitWindowSeconds: number;
+  bodyLimitBytes: number;
+  formMinFillSeconds: number;
+  formMaxAgeHours: number;
+  trustProxy: boolean;
+  logLevel: string;
+  autoMigrate: boolean;
+  sqliteSynchronous: 'FULL' | 'NORMAL';
+}
+
+export class ConfigError extends Error {}
+
+export function parseDatabaseUrl(url: string | undefined, root = projectRoot): DatabaseTarget {
+  if (!url) return { kind: 'sqlite', path: resolve(root, 'data/lumetrax.db') };
+  if (url.startsWith('sqlite:')) {
+    const path = url.slice('sqlite:'.length).replace(/^\/\//, '');
+    if (!path) throw new ConfigError('DATABASE_URL: sqlite: needs a file path, e.g. sqlite:./data/other.db');
+    return { kind: 'sqlite', path: path === ':memory:' ? path : resolve(root, path) };
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) return { kind: 'postgres', url };
+  throw new ConfigError(
+    'DATABASE_URL: expected unset (SQLite under ./data), sqlite:PATH or postgres://user@host:port/db',
+  );
+}
+
+// Without SECRET_KEY, a random key is kept beside the default database so form tokens
+// and unsubscribe links survive restarts on a single machine.
+function loadOrCreateSecret(explicit: string | undefined, root: string): Buffer {
+  if (explicit) return Buffer.from(explicit, 'utf8');
+  const file = resolve(root, 'data/secret.key');
+  if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
+  mkdirSync(dirname(file), { recursive: true });
+  const key = randomBytes(32).toString('hex');
+  writeFileSync(file, key + '\n', { mode: 0o600 });
+  return Buffer.from(key, 'hex');
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = projectRoot): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid environment settings:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const publicUrl = (e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/$/, '');
+  return {
+    host: e.HOST,
+    port: e.PORT,
+    database: parseDatabaseUrl(e.DATABASE_URL, root),
+    policyFile: resolve(root, e.POLICY_FILE),
+    publicUrl,
+    https: publicUrl.startsWith('https://'),
+    secretKey: loadOrCreateSecret(e.SECRET_KEY, root),
+    smtpUrl: e.SMTP_URL,
+    mailPollMs: e.MAIL_POLL_MS,
+    mailMaxBackoffSeconds: e.MAIL_MAX_BACKOFF_SECONDS,
+    rateLimitMax: e.RATE_LIMIT_MAX,
+    rateLimitWindowSeconds: e.RATE_LIMIT_WINDOW_SECONDS,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    formMinFillSeconds: e.FORM_MIN_FILL_SECONDS,
+    formMaxAgeHours: e.FORM_MAX_AGE_HOURS,
+    trustProxy: e.TRUST_PROXY,
+    logLevel: e.LOG_LEVEL,
+    autoMigrate: e.AUTO_MIGRATE,
+    sqliteSynchronous: e.SQLITE_SYNCHRONOUS,
+  };
+}

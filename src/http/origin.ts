@@ -1,0 +1,19 @@
+// Cross-site form posts are refused without any CSRF cookie: browsers say where a post
+// comes from in Sec-Fetch-Site and Origin. Requests carrying neither (curl, old clients)
+// are not browser-driven cross-site posts, so they pass.
+export function isCrossSite(headers: Record<string, string | string[] | undefined>, publicUrl: string, host: string | undefined): boolean {
+  const fetchSite = headers['sec-fetch-site'];
+  if (typeof fetchSite === 'string' && fetchSite !== 'same-origin' && fetchSite !== 'none') return true;
+  const origin = headers['origin'];
+  if (typeof origin !== 'string' || origin === '') return false;
+  if (origin === 'null') return true;
+  let originHost: string;
+  try {
+    originHost = new URL(origin).host;
+  } catch {
+    return true;
+  }
+  const allowed = new Set<string>([new URL(publicUrl).host]);
+  if (host) allowed.add(host);
+  return !allowed.has(originHost);
+}

@@ -1,0 +1,15 @@
+import countries from 'i18n-iso-countries';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+countries.registerLocale(require('i18n-iso-countries/langs/en.json'));
+
+const names = countries.getNames('en', { select: 'official' });
+
+/** ISO 3166-1 alpha-2 codes with English names, sorted by name for the select list. */
+export const countryOptions: Array<{ code: string; name: string }> = Object.entries(names)
+  .map(([code, name]) => ({ code, name }))
+  .sort((a, b) => a.name.localeCompare(b.name, 'en'));
+
+const codes = new Set(countryOptions.map((c) => c.code));
+export const isCountryCode = (code: string): boolean => codes.has(code);

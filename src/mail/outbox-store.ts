@@ -1,0 +1,85 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database, OutboxRow } from '../storage/types.ts';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export interface NewMessage {
+  id: string;
+  kind: string;
+  inquiryId: string | null;
+  to: string;
+  subject: string;
+  text: string;
+  headers: Record<string, string>;
+}
+
+export async function insertMessage(db: Db, message: NewMessage, at: string): Promise<void> {
+  await db
+    .insertInto('outbox')
+    .values({
+      id: message.id,
+      kind: message.kind,
+      inquiry_id: message.inquiryId,
+      to_address: message.to,
+      subject: message.subject,
+      text_body: message.text,
+      headers: JSON.stringify(message.headers),
+      status: 'pending',
+      attempts: 0,
+      next_attempt_at: at,
+      locked_until: null,
+      last_error: null,
+      created_at: at,
+      sent_at: null,
+    })
+    .execute();
+}
+
+/** Takes a lease on due messages so that several app instances never send one twice. */
+export async function claimDue(db: Kysely<Database>, now: string, leaseUntil: string, limit: number): Promise<OutboxRow[]> {
+  const due = await db
+    .selectFrom('outbox')
+    .select('id')
+    .where('status', '=', 'pending')
+    .where('next_attempt_at', '<=', now)
+    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
+    .orderBy('next_attempt_at')
+    .limit(limit)
+    .execute();
+  const claimed: OutboxRow[] = [];
+  for (const { id } of due) {
+    const row = await db
+      .updateTable('outbox')
+      .set({ locked_until: leaseUntil })
+      .where('id', '=', id)
+      .where('status', '=', 'pending')
+      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
+      .returningAll()
+      .executeTakeFirst();
+    if (row) claimed.push(row);
+  }
+  return claimed;
+}
+
+/** Once the server has the message, its contents are erased: only ids and times remain. */
+export async function markSent(db: Db, id: string, at: string): Promise<void> {
+  await db
+    .updateTable('outbox')
+    .set((eb) => ({ status: 'sent', sent_at: at, locked_until: null, attempts: eb('attempts', '+', 1), to_address: '', subject: '', text_body: '', headers: '{}', last_error: null }))
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function markFailed(db: Db, id: string, nextAttemptAt: string, error: string): Promise<void> {
+  await db
+    .updateTable('outbox')
+    .set((eb) => ({ locked_until: null, attempts: eb('attempts', '+', 1), next_attempt_at: nextAttemptAt, last_error: error }))
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function listMessages(db: Db, status: 'pending' | 'sent' | 'all'): Promise<OutboxRow[]> {
+  let q = db.selectFrom('outbox').selectAll().orderBy('created_at');
+  if (status !== 'all') q = q.where('status', '=', status);
+  return q.execute();
+}

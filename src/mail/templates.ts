@@ -1,0 +1,83 @@
+// Plain-text emails. Personal values appear only in bodies, never in headers, and the
+// addresses used in headers have been validated, so nothing typed into a form can add a
+// header or a recipient.
+import type { Policy } from '../policy/schema.ts';
+
+export interface InquiryMailInput {
+  form: 'demo' | 'contact';
+  reference: string;
+  name: string;
+  email: string;
+  company: string;
+  role: string;
+  country: string;
+  context: string;
+  freeMail: boolean;
+  marketingOptIn: boolean;
+}
+
+export interface MailDraft {
+  to: string;
+  subject: string;
+  text: string;
+  headers: Record<string, string>;
+}
+
+const formNoun = { demo: 'demo request', contact: 'message' } as const;
+
+function oneLine(value: string): string {
+  return value.replace(/[\r\n\u2028\u2029\u0085]+/g, ' ');
+}
+
+export function unsubscribeHeaders(unsubscribeUrl: string): Record<string, string> {
+  // RFC 8058 one-click: mail clients POST "List-Unsubscribe=One-Click" to this URL.
+  return { 'List-Unsubscribe': `<${unsubscribeUrl}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' };
+}
+
+export function confirmationMail(policy: Policy, publicUrl: string, input: InquiryMailInput, unsubscribeUrl: string | null): MailDraft {
+  const org = policy.organisation;
+  const lines = [
+    `Hello ${oneLine(input.name)},`,
+    '',
+    `Thank you for your ${formNoun[input.form]}. We have received it and someone from our team will reply to this address soon.`,
+    '',
+    `Your reference: ${input.reference}`,
+    '',
+    `We use what you sent only to answer you. Our privacy notice explains what we keep and for how long: ${publicUrl}/privacy`,
+    `To ask for a copy, a correction or deletion of your data, write to ${org.privacy_address} with the subject "${org.privacy_subject}".`,
+  ];
+  if (unsubscribeUrl) {
+    lines.push('', 'You also asked to receive occasional product news from us. You can unsubscribe at any time with one click:', unsubscribeUrl);
+  }
+  lines.push('', `${org.name}`);
+  return {
+    to: input.email,
+    subject: `We received your ${formNoun[input.form]} (${input.reference})`,
+    text: lines.join('\n'),
+    headers: unsubscribeUrl ? unsubscribeHeaders(unsubscribeUrl) : {},
+  };
+}
+
+export function staffNotificationMail(policy: Policy, input: InquiryMailInput, countryName: string): MailDraft {
+  const lines = [
+    `New ${formNoun[input.form]} from the website.`,
+    '',
+    `Reference: ${input.reference}`,
+    `Name:      ${oneLine(input.name)}`,
+    `Email:     ${input.email}${input.freeMail ? '  (free-mail address, not a company domain)' : ''}`,
+    `Company:   ${oneLine(input.company)}`,
+    `Role:      ${oneLine(input.role)}`,
+    `Country:   ${countryName} (${input.country})`,
+    `Marketing: ${input.marketingOptIn ? 'opted in' : 'not opted in; do not add to any marketing list'}`,
+    '',
+    input.context ? `${input.form === 'demo' ? 'About their portfolio' : 'Message'}:\n${input.context}` : '(No message.)',
+    '',
+    'Reply to this email to answer them directly.',
+  ];
+  return {
+    to: policy.organisation.staff_inbox,
+    subject: `New ${formNoun[input.form]} ${input.reference}${input.freeMail ? ' [free-mail]' : ''}`,
+    text: lines.join('\n'),
+    headers: { 'Reply-To': input.email },
+  };
+}

@@ -1,0 +1,117 @@
+// Sends the outbox through the configured SMTP server and retries with capped
+// exponential backoff until the server takes each message. Error notes keep only SMTP
+// codes, never the server's text (which may echo an address).
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { Kysely } from 'kysely';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Database, OutboxRow } from '../storage/types.ts';
+import { claimDue, markFailed, markSent } from './outbox-store.ts';
+
+export interface MailWorkerOptions {
+  db: Kysely<Database>;
+  transport: Transporter | object | string;
+  from: string;
+  pollMs: number;
+  maxBackoffSeconds: number;
+  now?: () => Date;
+  log?: Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>;
+  batchSize?: number;
+}
+
+const LEASE_MS = 120_000;
+
+export function backoffSeconds(attempts: number, maxSeconds: number): number {
+  return Math.min(maxSeconds, 5 * 2 ** Math.max(0, attempts - 1));
+}
+
+export class MailWorker {
+  private readonly transporter: Transporter;
+  private readonly options: MailWorkerOptions;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+
+  constructor(options: MailWorkerOptions) {
+    this.options = options;
+    this.transporter =
+      typeof options.transport === 'string' || !('sendMail' in (options.transport as object))
+        ? nodemailer.createTransport(options.transport as string)
+        : (options.transport as Transporter);
+  }
+
+  start(): void {
+    this.stopped = false;
+    const tick = () => {
+      this.wake();
+      this.timer = setTimeout(tick, this.options.pollMs);
+    };
+    this.timer = setTimeout(tick, 0);
+  }
+
+  /** Runs a pass now (or right after the one in progress). */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.runOnce()
+      .catch((error) => this.options.log?.error({ err: { message: (error as Error).message } }, 'mail pass failed'))
+      .then(() => undefined)
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.wake();
+        }
+      });
+  }
+
+  async runOnce(): Promise<{ sent: number; failed: number }> {
+    const now = (this.options.now ?? (() => new Date()))();
+    const rows = await claimDue(this.options.db, now.toISOString(), new Date(now.getTime() + LEASE_MS).toISOString(), this.options.batchSize ?? 20);
+    let sent = 0;
+    let failed = 0;
+    for (const row of rows) {
+      if (await this.deliver(row)) sent++;
+      else failed++;
+    }
+    return { sent, failed };
+  }
+
+  private async deliver(row: OutboxRow): Promise<boolean> {
+    const headers = JSON.parse(row.headers) as Record<string, string>;
+    const { 'Reply-To': replyTo, ...rest } = headers;
+    try {
+      await this.transporter.sendMail({
+        from: this.options.from,
+        to: row.to_address,
+        replyTo,
+        subject: row.subject,
+        text: row.text_body,
+        headers: rest,
+        messageId: `<${row.id}@outbox.lumetrax.invalid>`,
+      });
+      const at = (this.options.now ?? (() => new Date()))().toISOString();
+      await markSent(this.options.db, row.id, at);
+      this.options.log?.info({ outbox: row.id, kind: row.kind }, 'mail sent');
+      return true;
+    } catch (error) {
+      const e = error as { code?: string; responseCode?: number };
+      const note = [e.code, e.responseCode].filter(Boolean).join(' ') || 'send failed';
+      const wait = backoffSeconds(row.attempts + 1, this.options.maxBackoffSeconds);
+      const next = new Date((this.options.now ?? (() => new Date()))().getTime() + wait * 1000).toISOString();
+      await markFailed(this.options.db, row.id, next, note);
+      this.options.log?.warn({ outbox: row.id, kind: row.kind, error: note, retryInSeconds: wait }, 'mail not accepted; will retry');
+      return false;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+    this.transporter.close();
+  }
+}

@@ -1,0 +1,194 @@
+// The policy file's shape. Every rule here names what is expected, because the error
+// text is what an operator reads when the service refuses to start.
+import { z } from 'zod';
+import countries from 'i18n-iso-countries';
+
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date written YYYY-MM-DD');
+const email = z.email('expected an email address');
+const fidesCategory = z
+  .string()
+  .regex(/^(user|system|account)(\.[a-z_]+)+$/, 'expected a fideslang data category such as user.contact.email');
+
+const timeZone = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'expected an IANA time zone such as Europe/Dublin');
+
+const countryCode = z
+  .string()
+  .refine((c) => countries.isValid(c) && c === c.toUpperCase() && c.length === 2, 'expected an ISO 3166-1 alpha-2 country code such as IE');
+
+const formSchema = z.strictObject({
+  title: z.string().min(1),
+  intro: z.string().min(1),
+  context_label: z.string().min(1),
+  context_hint: z.string().min(1),
+  submit_label: z.string().min(1),
+  purpose: z.string().min(1),
+});
+
+const fieldSchema = z.strictObject({
+  label: z.string().min(1),
+  max_length: z.number().int().positive().max(100_000).optional(),
+  category: fidesCategory,
+});
+
+export const lawfulBases = ['consent', 'contract', 'legal_obligation', 'vital_interests', 'public_task', 'legitimate_interest'] as const;
+
+export const policySchema = z
+  .strictObject({
+    organisation: z.strictObject({
+      name: z.string().min(1),
+      legal_name: z.string().min(1),
+      website: z.url(),
+      postal_address: z.string().min(1),
+      privacy_address: email,
+      privacy_subject: z.string().min(1),
+      staff_inbox: email,
+      mail_from: z.string().regex(/^[^<>\r\n]+ <[^<>\s@]+@[^<>\s@]+>$|^[^<>\s@]+@[^<>\s@]+$/, 'expected "Name <address>" or an address'),
+    }),
+    business_calendar: z.strictObject({
+      country: countryCode,
+      region: z.string().min(1).optional(),
+      time_zone: timeZone,
+    }),
+    forms: z.strictObject({ demo: formSchema, contact: formSchema }),
+    fields: z.strictObject({
+      name: fieldSchema,
+      email: fieldSchema,
+      company: fieldSchema,
+      role: fieldSchema,
+      country: fieldSchema,
+      context: fieldSchema,
+    }),
+    email_rules: z.strictObject({
+      refuse_disposable: z.boolean(),
+      free_mail: z.enum(['flag', 'refuse']),
+    }),
+    marketing: z.strictObject({
+      purpose: z.string().min(1),
+      checkbox_wording: z.string().min(10),
+    }),
+    purposes: z
+      .array(
+        z.strictObject({
+          id: z.string().regex(/^[a-z_]+$/, 'expected a lower_snake_case id'),
+          name: z.string().min(1),
+          lawful_basis: z.enum(lawfulBases),
+          basis_detail: z.string().min(1),
+          categories: z.array(fidesCategory).min(1),
+        }),
+      )
+      .min(1),
+    retention: z.strictObject({
+      follow_up_window_days: z.number().int().min(1).max(3650),
+      sweep_cadence: z.string().min(1),
+      rules: z.array(z.strictObject({ data: z.string().min(1), kept: z.string().min(1) })).min(1),
+      legal_hold_note: z.string().min(1),
+    }),
+    deadlines: z.strictObject({
+      acknowledge_business_days: z.number().int().min(1).max(30),
+      answer_business_days: z.number().int().min(1).max(90),
+      regional_rules_file: z.string().min(1),
+    }),
+    cookies: z.array(
+      z.strictObject({
+        name: z.string().regex(/^[A-Za-z0-9_-]+$/, 'expected a cookie name of letters, digits, _ and -'),
+        purpose: z.string().min(1),
+        category: z.literal('strictly_necessary', {
+          error: 'only strictly_necessary cookies may be declared (promise P9)',
+        }),
+        lifetime_seconds: z.number().int().positive().max(400 * 24 * 3600),
+        set_when: z.string().min(1),
+        http_only: z.boolean(),
+        same_site: z.enum(['strict', 'lax']),
+      }),
+    ),
+    analytics: z.strictObject({
+      raw_event_lifetime_hours: z.number().int().min(1).max(24 * 7),
+      rollup_cadence: z.enum(['hourly', 'daily']),
+    }),
+    notice: z.strictObject({
+      required_review: z.string().min(1),
+      current: z.string().min(1),
+      versions: z
+        .array(
+          z.strictObject({
+            version: z.string().regex(/^[A-Za-z0-9._-]+$/, 'expected a version id of letters, digits, . _ -'),
+            effective: isoDate,
+            material: z.boolean(),
+            summary: z.string().min(1),
+            file: z.string().min(1),
+            review: z
+              .strictObject({ reviewer: z.string().min(1), role: z.string().min(1), date: isoDate })
+              .optional(),
+          }),
+        )
+        .min(1),
+    }),
+    security_commitments: z
+      .array(z.strictObject({ title: z.string().min(1), detail: z.string().min(1), proven_by: z.string().min(1) }))
+      .min(1),
+  })
+  .superRefine((p, ctx) => {
+    const purposeIds = new Set(p.purposes.map((x) => x.id));
+    for (const [key, form] of Object.entries(p.forms)) {
+      if (!purposeIds.has(form.purpose)) {
+        ctx.addIssue({ code: 'custom', path: ['forms', key, 'purpose'], message: `names purpose "${form.purpose}", which is not in purposes` });
+      }
+    }
+    const marketing = p.purposes.find((x) => x.id === p.marketing.purpose);
+    if (!marketing) {
+      ctx.addIssue({ code: 'custom', path: ['marketing', 'purpose'], message: `names purpose "${p.marketing.purpose}", which is not in purposes` });
+    } else if (marketing.lawful_basis !== 'consent') {
+      ctx.addIssue({ code: 'custom', path: ['marketing', 'purpose'], message: 'the marketing purpose must have lawful_basis consent (promise P4/P6)' });
+    }
+    const seen = new Set<string>();
+    p.notice.versions.forEach((v, i) => {
+      if (seen.has(v.version)) ctx.addIssue({ code: 'custom', path: ['notice', 'versions', i, 'version'], message: `duplicate version "${v.version}"` });
+      seen.add(v.version);
+    });
+    const currentIndex = p.notice.versions.findIndex((v) => v.version === p.notice.current);
+    if (currentIndex < 0) {
+      ctx.addIssue({ code: 'custom', path: ['notice', 'current'], message: `names version "${p.notice.current}", which is not in notice.versions` });
+    } else {
+      const current = p.notice.versions[currentIndex];
+      // P10: a version is published only after the review the policy requires.
+      if (!current.review || current.review.role !== p.notice.required_review) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['notice', 'versions', currentIndex, 'review'],
+          message: `the current notice version needs a recorded ${p.notice.required_review} review (reviewer, role: ${p.notice.required_review}, date) before it can be published`,
+        });
+      } else if (current.review.date > current.effective) {
+        ctx.addIssue({ code: 'custom', path: ['notice', 'versions', currentIndex, 'review', 'date'], message: 'the review must be dated on or before the effective date' });
+      }
+    }
+    const cookieNames = new Set<string>();
+    p.cookies.forEach((c, i) => {
+      if (cookieNames.has(c.name)) ctx.addIssue({ code: 'custom', path: ['cookies', i, 'name'], message: `duplicate cookie "${c.name}"` });
+      cookieNames.add(c.name);
+    });
+  });
+
+export type Policy = z.infer<typeof policySchema>;
+export type FormKind = keyof Policy['forms'];
+export type NoticeVersion = Policy['notice']['versions'][number];
+
+export const regionalRuleSchema = z.array(
+  z.looseObject({
+    jurisdiction: z.string().min(1),
+    code: z.string().min(1),
+    requestType: z.string().min(1),
+    amount: z.number().positive().nullable(),
+    unit: z.string().nullable(),
+    citation: z.string().min(1, 'every rule needs its legal citation'),
+    source: z.string().min(1, 'every rule needs its source'),
+    confidence: z.enum(['high', 'medium', 'low']),
+  }),
+);
+export type RegionalRule = z.infer<typeof regionalRuleSchema>[number];

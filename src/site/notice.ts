@@ -1,0 +1,47 @@
+// The privacy notice: the version's prose (Markdown we write and review) with the
+// policy's values and tables substituted in.
+import { Marked } from 'marked';
+import type { LoadedPolicy } from '../policy/load.ts';
+import { escapeHtml, trusted, type SafeHtml } from '../http/html.ts';
+import { cookieTable, fieldsTable, purposesTable, retentionTable } from './policy-tables.ts';
+
+const marked = new Marked({ gfm: true, async: false });
+
+export function inlineValues(loaded: LoadedPolicy): Record<string, string> {
+  const { policy } = loaded;
+  return {
+    'org.name': policy.organisation.name,
+    'org.legal_name': policy.organisation.legal_name,
+    privacy_address: policy.organisation.privacy_address,
+    privacy_subject: policy.organisation.privacy_subject,
+    postal_address: policy.organisation.postal_address,
+    follow_up_window_days: String(policy.retention.follow_up_window_days),
+    acknowledge_business_days: String(policy.deadlines.acknowledge_business_days),
+    answer_business_days: String(policy.deadlines.answer_business_days),
+    sweep_cadence: policy.retention.sweep_cadence,
+    raw_event_lifetime_hours: String(policy.analytics.raw_event_lifetime_hours),
+  };
+}
+
+export function renderNotice(loaded: LoadedPolicy, version: string): SafeHtml | null {
+  const source = loaded.notices.get(version);
+  if (source === undefined) return null;
+  const values = inlineValues(loaded);
+  const blocks: Record<string, SafeHtml> = {
+    fields_table: fieldsTable(loaded),
+    purposes_table: purposesTable(loaded),
+    retention_table: retentionTable(loaded),
+    cookie_table: cookieTable(loaded),
+  };
+  // Markdown special characters in values must not turn into markup: values are
+  // substituted as HTML-escaped text after Markdown rendering, via opaque markers.
+  const withMarkers = source.replace(/\{\{\s*([a-z_.]+)\s*\}\}/g, (_m, key: string) => `@@${key}@@`);
+  let rendered = marked.parse(withMarkers) as string;
+  rendered = rendered.replace(/<p>@@([a-z_.]+)@@<\/p>/g, (m, key: string) => blocks[key]?.value ?? m);
+  rendered = rendered.replace(/@@([a-z_.]+)@@/g, (m, key: string) =>
+    key in values ? escapeHtml(values[key]) : key in blocks ? blocks[key].value : m,
+  );
+  const unknown = rendered.match(/@@([a-z_.]+)@@/);
+  if (unknown) throw new Error(`notice ${version}: unknown placeholder {{${unknown[1]}}}`);
+  return trusted(rendered);
+}

@@ -1,0 +1,67 @@
+// Tables rendered from the policy, used by the notice and the retention page alike, so
+// what is published is what runs.
+import type { LoadedPolicy } from '../policy/load.ts';
+import { html, type SafeHtml } from '../http/html.ts';
+
+const basisLabel: Record<string, string> = {
+  consent: 'Consent',
+  contract: 'Contract (a request you started)',
+  legal_obligation: 'Legal obligation',
+  vital_interests: 'Vital interests',
+  public_task: 'Public task',
+  legitimate_interest: 'Legitimate interest',
+};
+
+export function humanLifetime(seconds: number): string {
+  if (seconds % 86400 === 0) return `${seconds / 86400} day${seconds === 86400 ? '' : 's'}`;
+  if (seconds % 3600 === 0) return `${seconds / 3600} hour${seconds === 3600 ? '' : 's'}`;
+  if (seconds % 60 === 0) return `${seconds / 60} minute${seconds === 60 ? '' : 's'}`;
+  return `${seconds} seconds`;
+}
+
+function table(caption: string, headers: string[], rows: Array<Array<string | SafeHtml>>): SafeHtml {
+  return html`<div class="table-wrap"><table class="data-table">
+<caption>${caption}</caption>
+<thead><tr>${headers.map((h) => html`<th scope="col">${h}</th>`)}</tr></thead>
+<tbody>${rows.map((r) => html`<tr>${r.map((c, i) => (i === 0 ? html`<th scope="row">${c}</th>` : html`<td>${c}</td>`))}</tr>`)}</tbody>
+</table></div>`;
+}
+
+export function cookieTable(loaded: LoadedPolicy): SafeHtml {
+  const { cookies } = loaded.policy;
+  if (cookies.length === 0) return html`<p>We set no cookies at all.</p>`;
+  return table(
+    'Cookies this site may set',
+    ['Name', 'Purpose', 'Type', 'Lifetime', 'When it is set'],
+    cookies.map((c) => [c.name, c.purpose, 'Strictly necessary, first-party', humanLifetime(c.lifetime_seconds), c.set_when]),
+  );
+}
+
+export function purposesTable(loaded: LoadedPolicy): SafeHtml {
+  return table(
+    'Why we use personal data, and the lawful basis for each purpose',
+    ['Purpose', 'Lawful basis', 'Detail'],
+    loaded.policy.purposes.map((p) => [p.name, basisLabel[p.lawful_basis], p.basis_detail]),
+  );
+}
+
+export function fieldsTable(loaded: LoadedPolicy): SafeHtml {
+  const f = loaded.policy.fields;
+  const rows: Array<[string, string, string]> = [
+    [f.name.label, 'Required', f.name.category],
+    [f.email.label, 'Required', f.email.category],
+    [f.company.label, 'Required', f.company.category],
+    [f.role.label, 'Required', f.role.category],
+    [f.country.label, 'Required', f.country.category],
+    [f.context.label, 'Optional', f.context.category],
+    ['Marketing opt-in', 'Optional, unticked unless you tick it', 'user.consent'],
+  ];
+  return table('What the demo and contact forms ask for', ['Field', 'Required?', 'Data category'], rows);
+}
+
+export function retentionTable(loaded: LoadedPolicy): SafeHtml {
+  const { retention, analytics } = loaded.policy;
+  const rows: Array<[string, string]> = retention.rules.map((r) => [r.data, r.kept]);
+  rows.push(['Raw analytics events (no identifiers)', `${analytics.raw_event_lifetime_hours} hours, then only aggregated totals are kept`]);
+  return table('How long we keep each kind of data', ['Data', 'How long we keep it'], rows);
+}

@@ -1,0 +1,107 @@
+// Public pages rendered from the policy: home, privacy notice and its versions, the
+// retention schedule and the security commitments.
+import type { FastifyInstance } from 'fastify';
+import type { Deps } from '../deps.ts';
+import { html } from '../http/html.ts';
+import { page } from '../http/layout.ts';
+import { renderNotice } from './notice.ts';
+import { cookieTable, retentionTable } from './policy-tables.ts';
+
+function formatDate(iso: string): string {
+  return new Date(`${iso}T12:00:00Z`).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
+}
+
+export async function siteRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
+  const { policy } = deps.policy;
+  const orgName = policy.organisation.name;
+  const send = (path: string, title: string, body: ReturnType<typeof html>, description?: string) =>
+    page({ title, orgName, path, body, description });
+
+  app.get('/', async (_req, reply) => {
+    reply.type('text/html; charset=utf-8');
+    return send(
+      '/',
+      `${orgName}: your portfolio, in one clear view`,
+      html`<h1>See your whole portfolio in one clear view</h1>
+<p class="lead">${orgName} brings the sites and assets your team manages into one place, so you can spot what needs attention before it becomes a problem.</p>
+<p><a class="button primary" href="/demo">Request a demo</a> or <a href="/contact">ask us a question</a>.</p>
+<h2>Privacy you can check</h2>
+<p>This site sets no cookies while you browse and loads nothing from other websites. We ask only for what we need to answer you, never pass your details to data brokers or enrichment services, and send marketing only if you tick the box. Our <a href="/privacy">privacy notice</a> explains exactly what happens to your data, and our <a href="/security">security page</a> links each commitment to the automated test that checks it.</p>`,
+      `${orgName} brings your team's portfolio of sites and assets into one clear view.`,
+    );
+  });
+
+  const noticePage = (version: string, path: string) => {
+    const v = policy.notice.versions.find((x) => x.version === version);
+    const body = v && renderNotice(deps.policy, version);
+    if (!v || !body) return null;
+    const isCurrent = version === policy.notice.current;
+    const banner = isCurrent && v.material
+      ? html`<div class="notice-banner" role="status"><p><strong>Updated ${formatDate(v.effective)}:</strong> ${v.summary} <a href="/privacy/versions">See earlier versions</a>.</p></div>`
+      : !isCurrent
+        ? html`<div class="notice-banner" role="status"><p>This is an earlier version of our privacy notice, in effect from ${formatDate(v.effective)}. <a href="/privacy">Read the current version</a>.</p></div>`
+        : '';
+    return send(
+      path,
+      isCurrent ? 'Privacy notice' : `Privacy notice (version ${version})`,
+      html`${banner}<h1>Privacy notice</h1>
+<p class="muted">Version ${v.version}, effective ${formatDate(v.effective)}${v.review ? html`, reviewed by ${v.review.role} on ${formatDate(v.review.date)}` : ''}.</p>
+${body}`,
+    );
+  };
+
+  app.get('/privacy', async (_req, reply) => {
+    reply.type('text/html; charset=utf-8');
+    return noticePage(policy.notice.current, '/privacy');
+  });
+
+  app.get('/privacy/versions', async (_req, reply) => {
+    reply.type('text/html; charset=utf-8');
+    const versions = [...policy.notice.versions].sort((a, b) => b.effective.localeCompare(a.effective));
+    return send(
+      '/privacy/versions',
+      'Privacy notice versions',
+      html`<h1>Privacy notice versions</h1>
+<p class="lead">Every version we have published stays readable here, at a stable address.</p>
+<ul class="version-list">${versions.map(
+        (v) => html`<li><a href="/privacy/versions/${encodeURIComponent(v.version)}">Version ${v.version}</a>, effective ${formatDate(v.effective)}${v.version === policy.notice.current ? ' (current)' : ''}${v.material ? ', material change' : ''}. ${v.summary}</li>`,
+      )}</ul>`,
+    );
+  });
+
+  app.get<{ Params: { version: string } }>('/privacy/versions/:version', async (req, reply) => {
+    const rendered = noticePage(req.params.version, '/privacy');
+    if (!rendered) return reply.callNotFound();
+    reply.type('text/html; charset=utf-8');
+    return rendered;
+  });
+
+  app.get('/privacy/retention', async (_req, reply) => {
+    reply.type('text/html; charset=utf-8');
+    const r = policy.retention;
+    return send(
+      '/privacy/retention',
+      'Retention schedule',
+      html`<h1>Retention schedule</h1>
+<p class="lead">How long we keep each kind of personal data, generated from the same policy file our deletion job runs on.</p>
+${retentionTable(deps.policy)}
+<p>Inquiry data is kept while we are in touch about your request, plus a follow-up window of ${r.follow_up_window_days} days. Our deletion job runs ${r.sweep_cadence}. ${r.legal_hold_note}</p>
+<h2>Cookies</h2>
+${cookieTable(deps.policy)}`,
+    );
+  });
+
+  app.get('/security', async (_req, reply) => {
+    reply.type('text/html; charset=utf-8');
+    return send(
+      '/security',
+      'Security and data commitments',
+      html`<h1>Security and data commitments</h1>
+<p class="lead">What this website's software does with your data. Each commitment names the automated test that checks it on every change.</p>
+<ul class="commitments">${policy.security_commitments.map(
+        (c) => html`<li class="commitment"><h2>${c.title}</h2><p>${c.detail}</p><p class="proof">Checked by <code>${c.proven_by}</code></p></li>`,
+      )}</ul>
+<p>To report a security problem, write to <a href="mailto:${policy.organisation.privacy_address}">${policy.organisation.privacy_address}</a>.</p>`,
+    );
+  });
+}

@@ -1,0 +1,64 @@
+// Kysely ships a SQLite dialect for better-sqlite3-shaped databases. node:sqlite is close
+// to that shape; this adapter supplies the missing piece (`reader`) and caches prepared
+// statements, so no native addon is needed.
+import { DatabaseSync, type StatementSync, type SQLInputValue } from 'node:sqlite';
+import { SqliteDialect } from 'kysely';
+
+const STATEMENT_CACHE_SIZE = 200;
+
+export interface SqliteOptions {
+  path: string;
+  synchronous: 'FULL' | 'NORMAL';
+}
+
+function toSqlite(value: unknown): SQLInputValue {
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (value === undefined) return null;
+  if (value instanceof Date) return value.toISOString();
+  return value as SQLInputValue;
+}
+
+export function openSqlite(options: SqliteOptions): DatabaseSync {
+  const db = new DatabaseSync(options.path, { enableForeignKeyConstraints: true });
+  // WAL keeps readers off the writer's back; FULL sync makes every acknowledged commit
+  // survive power loss; secure_delete zeroes freed pages so deleted personal data is gone.
+  db.exec('PRAGMA journal_mode = WAL');
+  db.exec(`PRAGMA synchronous = ${options.synchronous}`);
+  db.exec('PRAGMA secure_delete = ON');
+  db.exec('PRAGMA busy_timeout = 5000');
+  return db;
+}
+
+export function sqliteDialect(db: DatabaseSync): SqliteDialect {
+  const cache = new Map<string, { stmt: StatementSync; reader: boolean }>();
+  const prepare = (sql: string) => {
+    let entry = cache.get(sql);
+    if (!entry) {
+      const stmt = db.prepare(sql);
+      entry = { stmt, reader: stmt.columns().length > 0 };
+      if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      cache.set(sql, entry);
+    }
+    return entry;
+  };
+  return new SqliteDialect({
+    database: {
+      close: () => {
+        cache.clear();
+        if (db.isOpen) db.close();
+      },
+      prepare: (sql: string) => {
+        const { stmt, reader } = prepare(sql);
+        return {
+          reader,
+          all: (params: ReadonlyArray<unknown>) => stmt.all(...params.map(toSqlite)),
+          run: (params: ReadonlyArray<unknown>) => {
+            const r = stmt.run(...params.map(toSqlite));
+            return { changes: r.changes, lastInsertRowid: r.lastInsertRowid };
+          },
+          iterate: (params: ReadonlyArray<unknown>) => stmt.iterate(...params.map(toSqlite)),
+        };
+      },
+    },
+  });
+}
