@@ -1,0 +1,32 @@
+// Runs before `npm start` and `npm test` under whatever Node the machine has (20 here),
+// so the README's two commands work on a fresh clone: it installs the locked
+// dependencies (including Node 24 from the npm package node@24) when they are missing
+// or stale, and for tests makes sure Chromium is there for the browser tests.
+import { execSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const installedLock = join(root, 'node_modules', '.package-lock.json');
+const node24 = join(root, 'node_modules', 'node', 'bin', 'node');
+
+const stale =
+  !existsSync(node24) ||
+  !existsSync(installedLock) ||
+  statSync(join(root, 'package-lock.json')).mtimeMs > statSync(installedLock).mtimeMs + 1000;
+
+if (stale) {
+  console.error('[setup] installing locked dependencies (npm ci)...');
+  execSync('npm ci --no-audit --no-fund', { cwd: root, stdio: 'inherit' });
+}
+
+if (process.argv.includes('--browser') && !existsSync('/usr/bin/chromium')) {
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (isRoot && existsSync('/usr/bin/apt-get')) {
+    console.error('[setup] installing Debian Chromium for the browser tests (apt-get install chromium)...');
+    execSync('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium', { stdio: 'inherit', shell: '/bin/bash' });
+  } else {
+    console.error('[setup] /usr/bin/chromium is missing: install Debian\'s chromium package (apt-get install chromium) for the browser tests.');
+  }
+}
