@@ -54,7 +54,7 @@ export function fieldsTable(loaded: LoadedPolicy): SafeHtml {
     [f.role.label, 'Required', f.role.category],
     [f.country.label, 'Required', f.country.category],
     [f.context.label, 'Optional', f.context.category],
-    ['Marketing opt-in', 'Optional, unticked unless you tick it', 'user.consent'],
+    ['Marketing opt-in', 'Optional, unticked unless you tick it', 'user.privacy_preferences'],
   ];
   return table('What the demo and contact forms ask for', ['Field', 'Required?', 'Data category'], rows);
 }
