@@ -96,6 +96,8 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
   });
 
   await app.register(cookie);
+  // Forms are the only bodies this site takes; JSON or text posts get a 415.
+  app.removeAllContentTypeParsers();
   await app.register(formbody, { bodyLimit: config.bodyLimitBytes });
   await app.register(rateLimit, {
     global: false,
