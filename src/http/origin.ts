@@ -1,9 +1,11 @@
 // Cross-site form posts are refused without any CSRF cookie: browsers say where a post
-// comes from in Sec-Fetch-Site and Origin. Requests carrying neither (curl, old clients)
-// are not browser-driven cross-site posts, so they pass.
+// comes from. Sec-Fetch-Site decides when present; it is the reliable signal, because
+// under our no-referrer policy browsers send "Origin: null" even for same-origin posts.
+// Older browsers without it are judged by Origin. Requests carrying neither (curl, server
+// clients) are not browser-driven cross-site posts, so they pass.
 export function isCrossSite(headers: Record<string, string | string[] | undefined>, publicUrl: string, host: string | undefined): boolean {
   const fetchSite = headers['sec-fetch-site'];
-  if (typeof fetchSite === 'string' && fetchSite !== 'same-origin' && fetchSite !== 'none') return true;
+  if (typeof fetchSite === 'string' && fetchSite !== '') return fetchSite !== 'same-origin' && fetchSite !== 'none';
   const origin = headers['origin'];
   if (typeof origin !== 'string' || origin === '') return false;
   if (origin === 'null') return true;
