@@ -126,10 +126,6 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
     }
   });
 
-  await app.register(async (scope) => siteRoutes(scope, deps));
-  await app.register(async (scope) => inquiryRoutes(scope, deps));
-  await app.register(async (scope) => consentRoutes(scope, deps));
-
   const formReplies = { demo: formReplyFor(deps, 'demo'), contact: formReplyFor(deps, 'contact') };
 
   app.setNotFoundHandler((req, reply) => {
@@ -172,6 +168,11 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
       .type('text/html; charset=utf-8')
       .send(page({ title: titles[status] ?? 'Error', orgName, path: req.url, body: html`<div class="status-page"><h1>${titles[status] ?? 'Error'}</h1><p>${message}</p><p><a href="/">Home page</a></p></div>` }));
   });
+
+  // Registered after the handlers above so that every route scope inherits them.
+  await app.register(async (scope) => siteRoutes(scope, deps));
+  await app.register(async (scope) => inquiryRoutes(scope, deps));
+  await app.register(async (scope) => consentRoutes(scope, deps));
 
   return app;
 }

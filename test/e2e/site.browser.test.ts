@@ -52,7 +52,7 @@ describe('public site in a real browser', () => {
     const found: string[] = [];
     for (const origin of state.origins) {
       if (origin.localStorage.length > 0) found.push(`localStorage at ${origin.origin}`);
-      if ((origin.indexedDB ?? []).length > 0) found.push(`indexedDB at ${origin.origin}`);
+      if (((origin as { indexedDB?: unknown[] }).indexedDB ?? []).length > 0) found.push(`indexedDB at ${origin.origin}`);
     }
     const session = await page.evaluate(() => sessionStorage.length);
     if (session > 0) found.push('sessionStorage');
