@@ -31,9 +31,11 @@ export class MailWorker {
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
+  private readonly messageIdDomain: string;
 
   constructor(options: MailWorkerOptions) {
     this.options = options;
+    this.messageIdDomain = /@([^>\s]+)>?\s*$/.exec(options.from)?.[1] ?? 'localhost';
     this.transporter =
       typeof options.transport === 'string' || !('sendMail' in (options.transport as object))
         ? nodemailer.createTransport(options.transport as string)
@@ -91,7 +93,7 @@ export class MailWorker {
         subject: row.subject,
         text: row.text_body,
         headers: rest,
-        messageId: `<${row.id}@outbox.lumetrax.invalid>`,
+        messageId: `<${row.id}@${this.messageIdDomain}>`,
       });
       const at = (this.options.now ?? (() => new Date()))().toISOString();
       await markSent(this.options.db, row.id, at);
@@ -106,6 +108,11 @@ export class MailWorker {
       this.options.log?.warn({ outbox: row.id, kind: row.kind, error: note, retryInSeconds: wait }, 'mail not accepted; will retry');
       return false;
     }
+  }
+
+  /** Resolves when no pass is running (tests and shutdown). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
   }
 
   async stop(): Promise<void> {
