@@ -1,4 +1,6 @@
-import countries from 'i18n-iso-countries';
+// The core module only (the package's default entry registers every language, ~30 MB);
+// English names are registered explicitly.
+import countries from 'i18n-iso-countries/index.js';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);

@@ -1,26 +1,93 @@
-// Disposable and free-mail domain lists come from maintained packages; we only index
-// them for fast lookup (the lists hold thousands of domains).
+// Disposable and free-mail domain lists come from maintained packages (about 210,000
+// domains). They ship sorted, so we keep each file's bytes as they are and binary-search
+// them, instead of holding 210,000 JS strings (which cost ~60 MB of memory).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
+const QUOTE = 0x22;
+const NEWLINE = 0x0a;
 
-function loadDisposable(): { exact: Set<string>; wildcard: Set<string> } {
-  const exact = new Set<string>(require('disposable-email-domains') as string[]);
-  const wildcard = new Set<string>(require('disposable-email-domains/wildcard.json') as string[]);
-  const freemailDir = join(dirname(require.resolve('freemail/package.json')), 'data');
-  for (const d of readFileSync(join(freemailDir, 'disposable.txt'), 'utf8').split('\n')) if (d.trim()) exact.add(d.trim().toLowerCase());
-  return { exact, wildcard };
+/** A sorted list of lower-case ASCII domains held as one buffer plus offsets. */
+export class SortedDomainList {
+  private readonly bytes: Buffer;
+  private readonly starts: Int32Array;
+  private readonly ends: Int32Array;
+
+  constructor(bytes: Buffer, starts: Int32Array, ends: Int32Array) {
+    this.bytes = bytes;
+    this.starts = starts;
+    this.ends = ends;
+    for (let i = 1; i < starts.length; i++) {
+      // Entry i compared with entry i - 1 must not sort before it.
+      if (bytes.compare(bytes, starts[i - 1], ends[i - 1], starts[i], ends[i]) < 0) {
+        throw new Error('domain list is not sorted; binary search would miss entries');
+      }
+    }
+  }
+
+  /** Entries of a JSON array of strings, or of a text file with one entry per line. */
+  static fromFile(path: string): SortedDomainList {
+    const bytes = readFileSync(path);
+    // Every entry takes at least two bytes plus a separator, so this bounds the count.
+    const starts = new Int32Array(Math.ceil(bytes.length / 3) + 1);
+    const ends = new Int32Array(starts.length);
+    let count = 0;
+    if (path.endsWith('.json')) {
+      let open = -1;
+      for (let i = 0; i < bytes.length; i++) {
+        if (bytes[i] !== QUOTE) continue;
+        if (open < 0) open = i + 1;
+        else {
+          starts[count] = open;
+          ends[count++] = i;
+          open = -1;
+        }
+      }
+    } else {
+      let start = 0;
+      for (let i = 0; i <= bytes.length; i++) {
+        if (i === bytes.length || bytes[i] === NEWLINE) {
+          let end = i;
+          while (end > start && (bytes[end - 1] === 0x0d || bytes[end - 1] === 0x20)) end--;
+          if (end > start) {
+            starts[count] = start;
+            ends[count++] = end;
+          }
+          start = i + 1;
+        }
+      }
+    }
+    return new SortedDomainList(bytes, starts.slice(0, count), ends.slice(0, count));
+  }
+
+  get size(): number {
+    return this.starts.length;
+  }
+
+  has(domain: string): boolean {
+    const needle = Buffer.from(domain.toLowerCase(), 'utf8');
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const cmp = this.bytes.compare(needle, 0, needle.length, this.starts[mid], this.ends[mid]);
+      // bytes[mid] vs needle: negative means the entry sorts before the needle.
+      if (cmp === 0) return true;
+      if (cmp < 0) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return false;
+  }
 }
 
-function loadFree(): Set<string> {
-  const freemailDir = join(dirname(require.resolve('freemail/package.json')), 'data');
-  return new Set(readFileSync(join(freemailDir, 'free.txt'), 'utf8').split('\n').map((d) => d.trim().toLowerCase()).filter(Boolean));
-}
+const disposablePkg = dirname(require.resolve('disposable-email-domains/package.json'));
+const freemailData = join(dirname(require.resolve('freemail/package.json')), 'data');
 
-const disposable = loadDisposable();
-const free = loadFree();
+const disposableExact = [SortedDomainList.fromFile(join(disposablePkg, 'index.json')), SortedDomainList.fromFile(join(freemailData, 'disposable.txt'))];
+const disposableWildcard = SortedDomainList.fromFile(join(disposablePkg, 'wildcard.json'));
+const free = SortedDomainList.fromFile(join(freemailData, 'free.txt'));
 
 /** The domain and each parent domain: mail.example.co.uk -> example.co.uk -> co.uk. */
 function domainAndParents(domain: string): string[] {
@@ -31,11 +98,10 @@ function domainAndParents(domain: string): string[] {
 }
 
 export function isDisposableDomain(domain: string): boolean {
-  const candidates = domainAndParents(domain);
-  if (disposable.exact.has(domain.toLowerCase())) return true;
-  return candidates.some((d) => disposable.wildcard.has(d));
+  if (disposableExact.some((list) => list.has(domain))) return true;
+  return domainAndParents(domain).some((d) => disposableWildcard.has(d));
 }
 
 export function isFreeMailDomain(domain: string): boolean {
-  return free.has(domain.toLowerCase());
+  return free.has(domain);
 }

@@ -1,7 +1,7 @@
 // The policy file's shape. Every rule here names what is expected, because the error
 // text is what an operator reads when the service refuses to start.
 import { z } from 'zod';
-import countries from 'i18n-iso-countries';
+import countries from 'i18n-iso-countries/index.js';
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date written YYYY-MM-DD');
 const email = z.email('expected an email address');
