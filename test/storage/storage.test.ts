@@ -1,0 +1,164 @@
+// Storage on every reachable database: migrations, the node:sqlite driver, group commit
+// with per-job savepoints, and the hash-chained audit trail.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { sql } from 'kysely';
+import { appendAudit, verifyAuditChain } from '../../src/audit/append-audit.ts';
+import { migrateToLatest } from '../../src/storage/migrate.ts';
+import { availableDbKinds, testDb } from '../support/db.ts';
+
+const { kinds, skipped } = await availableDbKinds();
+
+function inquiryRow(i: number) {
+  const at = new Date(Date.UTC(2026, 10, 25, 10, 0, i)).toISOString();
+  return {
+    id: `id-${i}`,
+    reference: `LT-REF${String(i).padStart(5, '0')}`,
+    form: 'demo',
+    name: `Name ${i}`,
+    email: `p${i}@example.com`,
+    company: 'Co',
+    role: 'Role',
+    country: 'IE',
+    context: null,
+    free_mail: 0,
+    notice_version: '2026-11-25',
+    submission_key: `key-${i}`,
+    created_at: at,
+    delete_after: at,
+  };
+}
+
+describe('storage', () => {
+  if (skipped) test(skipped, { skip: skipped }, () => undefined);
+
+  for (const kind of kinds) {
+    describe(kind, () => {
+      test('migrations apply to a fresh database and are idempotent', async () => {
+        const t = await testDb(kind);
+        try {
+          assert.deepEqual(await migrateToLatest(t.storage.db), [], 'already up to date');
+          const head = await t.storage.db.selectFrom('audit_head').selectAll().executeTakeFirstOrThrow();
+          assert.equal(Number(head.seq), 0);
+        } finally {
+          await t.close();
+        }
+      });
+
+      test('queries: insert, select, update with returning; booleans, dates and undefined as parameters', async () => {
+        const t = await testDb(kind);
+        try {
+          const db = t.storage.db;
+          await db.insertInto('inquiry').values(inquiryRow(1)).execute();
+          const updated = await db.updateTable('inquiry').set({ role: 'CTO' }).where('id', '=', 'id-1').returning(['id', 'role']).execute();
+          assert.deepEqual(updated.map((r) => ({ ...r })), [{ id: 'id-1', role: 'CTO' }]);
+          const res = await db.updateTable('inquiry').set({ company: 'New' }).where('id', '=', 'missing').executeTakeFirst();
+          assert.equal(Number(res.numUpdatedRows), 0);
+          const row = await db.selectFrom('inquiry').selectAll().where('email', '=', 'p1@example.com').executeTakeFirstOrThrow();
+          assert.equal(row.context, null);
+          await sql`insert into suppression (subject_key, reason, created_at) values (${'k'}, ${'r'}, ${new Date('2026-01-01T00:00:00Z').toISOString()})`.execute(db);
+          const s = await db.selectFrom('suppression').selectAll().executeTakeFirstOrThrow();
+          assert.equal(s.created_at, '2026-01-01T00:00:00.000Z');
+          await assert.rejects(db.insertInto('inquiry').values(inquiryRow(1)).execute(), 'the primary key holds');
+        } finally {
+          await t.close();
+        }
+      });
+
+      if (kind === 'sqlite') {
+        test('SQLite runs with WAL, synchronous FULL and secure_delete', async () => {
+          const t = await testDb(kind);
+          try {
+            const pragma = async (name: string) => Object.values((await sql.raw(`PRAGMA ${name}`).execute(t.storage.db)).rows[0] as object)[0];
+            assert.equal(String(await pragma('journal_mode')), 'wal');
+            assert.equal(Number(await pragma('synchronous')), 2);
+            assert.equal(Number(await pragma('secure_delete')), 1);
+          } finally {
+            await t.close();
+          }
+        });
+      }
+
+      test('group commit: concurrent jobs all commit; a failing job rejects alone; results come after commit', async () => {
+        const t = await testDb(kind);
+        try {
+          const jobs = Array.from({ length: 40 }, (_, i) =>
+            t.storage.batcher.run(async (trx) => {
+              await trx.insertInto('inquiry').values(inquiryRow(i)).execute();
+              if (i % 10 === 7) throw new Error(`job ${i} fails`);
+              return i;
+            }),
+          );
+          const settled = await Promise.allSettled(jobs);
+          const failed = settled.flatMap((s, i) => (s.status === 'rejected' ? [i] : []));
+          assert.deepEqual(failed, [7, 17, 27, 37]);
+          // Every resolved job's row is visible from outside the transaction the moment it resolved.
+          const ids = (await t.storage.db.selectFrom('inquiry').select('id').execute()).map((r) => r.id).sort();
+          const expected = Array.from({ length: 40 }, (_, i) => i).filter((i) => i % 10 !== 7).map((i) => `id-${i}`).sort();
+          assert.deepEqual(ids, expected);
+        } finally {
+          await t.close();
+        }
+      });
+
+      test('when the transaction itself cannot run, every job in the batch is rejected', async () => {
+        const t = await testDb(kind);
+        try {
+          // The database goes away before the batch runs: no caller may be told success.
+          const jobs = [1, 2, 3].map((i) =>
+            t.storage.batcher.run(async (trx) => {
+              await trx.insertInto('inquiry').values(inquiryRow(200 + i)).execute();
+              return i;
+            }),
+          );
+          await t.storage.close();
+          const settled = await Promise.allSettled(jobs);
+          assert.ok(settled.every((s) => s.status === 'rejected'), 'a batch whose transaction cannot run rejects every job');
+        } finally {
+          await t.database.drop();
+        }
+      });
+
+      test('audit: concurrent appends form one unforked chain; edits, removals and truncation are detected', async () => {
+        const t = await testDb(kind);
+        try {
+          const at = new Date('2026-11-25T12:00:00Z');
+          await Promise.all(
+            Array.from({ length: 30 }, (_, i) =>
+              // Straight transactions, not the batcher: on PostgreSQL these run on several pool connections at once.
+              t.storage.db.transaction().execute((trx) => appendAudit(trx, at, { actor: 'test', action: 'thing.done', entityType: 'thing', entityId: `t${i}`, details: { n: i } })),
+            ),
+          );
+          const check = await verifyAuditChain(t.storage.db);
+          assert.deepEqual(check, { ok: true, entries: 30 });
+          const seqs = (await t.storage.db.selectFrom('audit_log').select('seq').orderBy('seq').execute()).map((r) => Number(r.seq));
+          assert.deepEqual(seqs, Array.from({ length: 30 }, (_, i) => i + 1));
+
+          await t.storage.db.updateTable('audit_log').set({ details: '{"n":999}' }).where('seq', '=', 10).execute();
+          assert.deepEqual(await verifyAuditChain(t.storage.db), { ok: false, entries: 9, brokenAt: 10 });
+        } finally {
+          await t.close();
+        }
+      });
+
+      test('audit: deleting a middle entry or the tail is detected', async () => {
+        const t = await testDb(kind);
+        try {
+          const at = new Date('2026-11-25T12:00:00Z');
+          for (let i = 0; i < 5; i++) {
+            await t.storage.db.transaction().execute((trx) => appendAudit(trx, at, { actor: 'test', action: 'a', entityType: 'x', entityId: String(i) }));
+          }
+          await t.storage.db.deleteFrom('audit_log').where('seq', '=', 5).execute();
+          const tail = await verifyAuditChain(t.storage.db);
+          assert.equal(tail.ok, false, 'truncating the tail is detected by the chain head');
+          await t.storage.db.deleteFrom('audit_log').where('seq', '=', 3).execute();
+          const middle = await verifyAuditChain(t.storage.db);
+          assert.equal(middle.ok, false);
+          assert.equal(middle.brokenAt, 4);
+        } finally {
+          await t.close();
+        }
+      });
+    });
+  }
+});
