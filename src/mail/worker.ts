@@ -1,7 +1,8 @@
 // Sends the outbox through the configured SMTP server and retries with capped
 // exponential backoff until the server takes each message. Error notes keep only SMTP
 // codes, never the server's text (which may echo an address).
-import nodemailer, { type Transporter } from 'nodemailer';
+import { createRequire } from 'node:module';
+import type { Transporter } from 'nodemailer';
 import type { Kysely } from 'kysely';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database, OutboxRow } from '../storage/types.ts';
@@ -19,6 +20,8 @@ export interface MailWorkerOptions {
 }
 
 const LEASE_MS = 120_000;
+// nodemailer is loaded only when a mail server is configured.
+const require = createRequire(import.meta.url);
 
 export function backoffSeconds(attempts: number, maxSeconds: number): number {
   return Math.min(maxSeconds, 5 * 2 ** Math.max(0, attempts - 1));
@@ -38,7 +41,7 @@ export class MailWorker {
     this.messageIdDomain = /@([^>\s]+)>?\s*$/.exec(options.from)?.[1] ?? 'localhost';
     this.transporter =
       typeof options.transport === 'string' || !('sendMail' in (options.transport as object))
-        ? nodemailer.createTransport(options.transport as string)
+        ? (require('nodemailer') as typeof import('nodemailer')).createTransport(options.transport as string)
         : (options.transport as Transporter);
   }
 

@@ -1,12 +1,14 @@
 // The Kysely factory: node:sqlite by default, PostgreSQL when DATABASE_URL says so.
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
 import type { DatabaseTarget } from '../config.ts';
 import { openSqlite, sqliteDialect } from './sqlite-driver.ts';
 import type { Database } from './types.ts';
 import { WriteBatcher } from './write-batcher.ts';
+
+const require = createRequire(import.meta.url);
 
 export interface Storage {
   kind: DatabaseTarget['kind'];
@@ -22,12 +24,14 @@ export interface StorageOptions {
 }
 
 export function openStorage(target: DatabaseTarget, options: StorageOptions = {}): Storage {
+  // pg is loaded only for PostgreSQL, so the embedded default does not carry it.
   let db: Kysely<Database>;
   if (target.kind === 'sqlite') {
     if (target.path !== ':memory:') mkdirSync(dirname(target.path), { recursive: true });
     const raw = openSqlite({ path: target.path, synchronous: options.sqliteSynchronous ?? 'FULL' });
     db = new Kysely<Database>({ dialect: sqliteDialect(raw) });
   } else {
+    const pg = require('pg') as typeof import('pg');
     const pool = new pg.Pool({
       connectionString: target.url,
       max: options.pgPoolSize ?? 10,

@@ -52,7 +52,9 @@ export class WriteBatcher {
         outcomes.push({ ok: true, value: await batch[0].work(trx) });
       } else {
         for (let i = 0; i < batch.length; i++) {
-          const name = `job${i}`;
+          // Savepoints run one after another, never nested, so one name serves them all
+          // and the statement cache stays small.
+          const name = 'batch_job';
           const sp = await trx.savepoint(name).execute();
           try {
             const value = await batch[i].work(sp);
