@@ -5,6 +5,17 @@ export async function findBySubmissionKey(trx: Transaction<Database>, key: strin
   return trx.selectFrom('inquiry').select(['id', 'reference']).where('submission_key', '=', key).executeTakeFirst();
 }
 
-export async function insertInquiry(trx: Transaction<Database>, inquiry: NewInquiry): Promise<void> {
-  await trx.insertInto('inquiry').values(inquiry).execute();
+/**
+ * False when a row with the same submission key already exists: another instance may
+ * have committed the same form (a double click across instances) after our lookup, and
+ * that must read as a resend, not fail on the unique index.
+ */
+export async function insertInquiry(trx: Transaction<Database>, inquiry: NewInquiry): Promise<boolean> {
+  const row = await trx
+    .insertInto('inquiry')
+    .values(inquiry)
+    .onConflict((oc) => oc.column('submission_key').doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  return row !== undefined;
 }

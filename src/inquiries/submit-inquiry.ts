@@ -42,7 +42,7 @@ export async function submitInquiry(
 
     const id = randomUUID();
     const reference = newReference();
-    await insertInquiry(trx, {
+    const inserted = await insertInquiry(trx, {
       id,
       reference,
       form,
@@ -58,6 +58,11 @@ export async function submitInquiry(
       created_at: now.toISOString(),
       delete_after: deleteAfter.toISOString(),
     });
+    if (!inserted) {
+      const winner = await findBySubmissionKey(trx, input.submissionKey);
+      if (!winner) throw new Error('submission key conflict without a stored inquiry');
+      return { inquiryId: winner.id, reference: winner.reference, duplicate: true };
+    }
 
     let unsubscribeUrl: string | null = null;
     if (inquiry.marketingOptIn) {
