@@ -79,7 +79,9 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
       },
     },
     strictTransportSecurity: config.https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
-    referrerPolicy: { policy: 'no-referrer' },
+    // same-origin: nothing is ever sent to another site, and same-origin form posts keep
+    // a real Origin header for browsers that predate Sec-Fetch-Site.
+    referrerPolicy: { policy: 'same-origin' },
     frameguard: { action: 'deny' },
   });
   app.addHook('onSend', async (req, reply, payload) => {

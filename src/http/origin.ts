@@ -1,8 +1,8 @@
 // Cross-site form posts are refused without any CSRF cookie: browsers say where a post
-// comes from. Sec-Fetch-Site decides when present; it is the reliable signal, because
-// under our no-referrer policy browsers send "Origin: null" even for same-origin posts.
-// Older browsers without it are judged by Origin. Requests carrying neither (curl, server
-// clients) are not browser-driven cross-site posts, so they pass.
+// comes from. Sec-Fetch-Site decides when present; older browsers are judged by Origin
+// (our same-origin referrer policy keeps it real on our own posts; "null" is refused).
+// Requests carrying neither (curl, server clients) are not browser-driven cross-site
+// posts, so they pass.
 export function isCrossSite(headers: Record<string, string | string[] | undefined>, publicUrl: string, host: string | undefined): boolean {
   const fetchSite = headers['sec-fetch-site'];
   if (typeof fetchSite === 'string' && fetchSite !== '') return fetchSite !== 'same-origin' && fetchSite !== 'none';

@@ -418,7 +418,7 @@ describe('form intake', () => {
     assert.equal(({} as Record<string, unknown>).polluted, undefined, 'no prototype pollution');
   });
 
-  test('security headers on every page: strict CSP, no framing, nosniff, no referrer, no HSTS over http', async () => {
+  test('security headers on every page: strict CSP, no framing, nosniff, same-origin referrer, no HSTS over http', async () => {
     const invalid = await submitForm(server.url, 'demo', { ...validFields, email: 'bad' });
     const responses: Array<[string, Response]> = [['422 form', invalid]];
     for (const path of ['/', '/demo', '/contact', '/privacy', '/privacy/versions', '/security', '/thanks', '/no-such-page']) responses.push([path, await fetch(`${server.url}${path}`)]);
@@ -429,7 +429,7 @@ describe('form intake', () => {
       assert.match(csp, /script-src 'self'(;|$)/, label);
       assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https?:|\*/, `${label}: CSP allows inline code or another origin`);
       assert.equal(res.headers.get('x-content-type-options'), 'nosniff', label);
-      assert.equal(res.headers.get('referrer-policy'), 'no-referrer', label);
+      assert.equal(res.headers.get('referrer-policy'), 'same-origin', label);
       assert.equal(res.headers.get('strict-transport-security'), null, `${label}: HSTS over http`);
       const body = await res.text();
       assert.doesNotMatch(body, /<script(?![^>]*\bsrc="\/)[^>]*>/, `${label}: inline or third-party script`);
