@@ -5,6 +5,7 @@ import validator from 'validator';
 import type { Policy } from '../policy/schema.ts';
 import { isCountryCode } from './countries.ts';
 import { isDisposableDomain, isFreeMailDomain } from './email-domains.ts';
+import { isSingleAddress } from '../mail/queue-mail.ts';
 
 export const fieldNames = ['name', 'email', 'company', 'role', 'country', 'context'] as const;
 export type FieldName = (typeof fieldNames)[number];
@@ -90,7 +91,9 @@ export function validateInquiry(policy: Policy, body: unknown): ValidationResult
   if (!email) errors.email = 'Enter your work email address';
   else if (length(email) > emailMax) errors.email = `Email address must be ${emailMax} characters or fewer`;
   else if (LINE_BREAK.test(email) || CONTROL.test(email) || INVISIBLE.test(email) || !email.isWellFormed() ||
-    !validator.isEmail(email, { allow_display_name: false, allow_ip_domain: false, require_tld: true, allow_utf8_local_part: false })) {
+    !validator.isEmail(email, { allow_display_name: false, allow_ip_domain: false, require_tld: true, allow_utf8_local_part: false }) ||
+    // validator accepts some quoted local parts the mailer would not treat as one recipient.
+    !isSingleAddress(email)) {
     errors.email = 'Enter an email address in the format name@company.com';
   } else {
     const at = email.lastIndexOf('@');

@@ -7,6 +7,7 @@ import type { Kysely } from 'kysely';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database, OutboxRow } from '../storage/types.ts';
 import { claimDue, markFailed, markSent } from './outbox-store.ts';
+import { assertSafeDraft } from './queue-mail.ts';
 
 export interface MailWorkerOptions {
   db: Kysely<Database>;
@@ -74,7 +75,7 @@ export class MailWorker {
   }
 
   async runOnce(): Promise<{ sent: number; failed: number }> {
-    const now = (this.options.now ?? (() => new Date()))();
+    const now = this.now();
     const rows = await claimDue(this.options.db, now.toISOString(), new Date(now.getTime() + LEASE_MS).toISOString(), this.options.batchSize ?? 20);
     let sent = 0;
     let failed = 0;
@@ -89,6 +90,14 @@ export class MailWorker {
     const headers = JSON.parse(row.headers) as Record<string, string>;
     const { 'Reply-To': replyTo, ...rest } = headers;
     try {
+      // Rows are checked when queued; checking again here covers rows written any other way.
+      assertSafeDraft({ to: row.to_address, headers });
+    } catch {
+      await markFailed(this.options.db, row.id, new Date(this.now().getTime() + this.options.maxBackoffSeconds * 1000).toISOString(), 'EUNSAFE');
+      this.options.log?.error({ outbox: row.id, kind: row.kind }, 'mail not sent: recipient or header is unsafe');
+      return false;
+    }
+    try {
       await this.transporter.sendMail({
         from: this.options.from,
         to: row.to_address,
@@ -98,19 +107,27 @@ export class MailWorker {
         headers: rest,
         messageId: `<${row.id}@${this.messageIdDomain}>`,
       });
-      const at = (this.options.now ?? (() => new Date()))().toISOString();
-      await markSent(this.options.db, row.id, at);
-      this.options.log?.info({ outbox: row.id, kind: row.kind }, 'mail sent');
-      return true;
     } catch (error) {
-      const e = error as { code?: string; responseCode?: number };
-      const note = [e.code, e.responseCode].filter(Boolean).join(' ') || 'send failed';
+      const e = error as { code?: unknown; responseCode?: unknown };
+      // Only a code shape is kept: anything longer could carry the server's text.
+      const code = typeof e.code === 'string' && /^[A-Z][A-Z0-9_]{0,31}$/.test(e.code) ? e.code : undefined;
+      const reply = typeof e.responseCode === 'number' && Number.isInteger(e.responseCode) ? String(e.responseCode) : undefined;
+      const note = [code, reply].filter(Boolean).join(' ') || 'send failed';
       const wait = backoffSeconds(row.attempts + 1, this.options.maxBackoffSeconds);
-      const next = new Date((this.options.now ?? (() => new Date()))().getTime() + wait * 1000).toISOString();
+      const next = new Date(this.now().getTime() + wait * 1000).toISOString();
       await markFailed(this.options.db, row.id, next, note);
       this.options.log?.warn({ outbox: row.id, kind: row.kind, error: note, retryInSeconds: wait }, 'mail not accepted; will retry');
       return false;
     }
+    // Outside the try: once the server has the message, a failure to record that must not
+    // be booked as a refused attempt (the lease expiring is the only path to a resend).
+    await markSent(this.options.db, row.id, this.now().toISOString());
+    this.options.log?.info({ outbox: row.id, kind: row.kind }, 'mail sent');
+    return true;
+  }
+
+  private now(): Date {
+    return (this.options.now ?? (() => new Date()))();
   }
 
   /** Resolves when no pass is running (tests and shutdown). */
