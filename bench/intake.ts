@@ -1,15 +1,18 @@
 // Intake benchmark: the real service as a child process, driven by autocannon from this
-// process with valid demo-form submissions (each with its own signed token), beside a
-// bare route doing one plain insert of the same row. Prints committed submissions/s,
-// p50/p99 latency, peak RSS, and checks every success answer has its row.
+// process with valid demo-form submissions (each with its own signed form token), beside
+// a bare Fastify route doing one plain insert of the same row. Prints committed
+// submissions/s, p50/p99 latency, peak RSS, and checks every success answer against the
+// rows in the database, reference by reference.
 //
 //   node bench/intake.ts            (npm run bench)
-//   BENCH_DURATION=15 BENCH_CONNECTIONS=50 BENCH_DATABASES=sqlite,postgres
+//   BENCH_DURATION=15 BENCH_CONNECTIONS=50 BENCH_WARMUP=3 BENCH_DATABASES=sqlite,postgres
+//   BENCH_NODE_OPTIONS=--cpu-prof   (passed to the intake server only, for profiling)
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import autocannon from 'autocannon';
 import pg from 'pg';
@@ -17,46 +20,73 @@ import { projectRoot } from '../src/config.ts';
 import { Signer } from '../src/http/signing.ts';
 import { issueFormToken } from '../src/inquiries/form-token.ts';
 
-const duration = Number(process.env.BENCH_DURATION ?? 15);
-const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
-const warmup = Number(process.env.BENCH_WARMUP ?? 3);
+function setting(name: string, fallback: number): number {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
+  return value;
+}
+const duration = setting('BENCH_DURATION', 15);
+const connections = setting('BENCH_CONNECTIONS', 50);
+const warmup = setting('BENCH_WARMUP', 3);
+const databases = (process.env.BENCH_DATABASES ?? 'sqlite,postgres').split(',').map((s) => s.trim());
 const PG_BASE = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SECRET = randomBytes(32).toString('hex');
 const node = join(projectRoot, 'node_modules', '.bin', 'node');
-const children: ChildProcess[] = [];
-process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
-process.on('SIGINT', () => process.exit(130));
+
+// Children die with us, however we leave (normal end, error, Ctrl-C).
+const children = new Set<ChildProcess>();
+const cleanups: Array<() => void> = [];
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+  for (const f of cleanups) f();
+});
+// Benchmark schemas on PostgreSQL are dropped on the way out too (at most 3 s).
+const pgDrops: Array<() => Promise<void>> = [];
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => {
+    for (const c of children) c.kill('SIGKILL');
+    setTimeout(() => process.exit(130), 3000).unref();
+    void Promise.allSettled(pgDrops.map((drop) => drop())).finally(() => process.exit(130));
+  });
+}
 
 interface Target {
-  label: string;
+  db: 'SQLite' | 'PostgreSQL';
+  kind: 'intake' | 'bare';
   script: string[];
   env: Record<string, string>;
-  countRows: () => Promise<number>;
+  /** References of every stored row. */
+  storedReferences: () => Promise<Set<string>>;
 }
 
 interface Figures {
-  label: string;
+  target: Target;
   committedPerSec: number;
   p50: number;
   p99: number;
+  measuredSuccesses: number;
   acknowledged: number;
-  rows: number;
-  other: number;
+  matched: number;
+  unmatched: number;
+  extraRows: number;
+  nonSuccess: number;
   errors: number;
-  peakRssMb: number;
+  sampledRssMb: number;
+  hwmMb: number;
 }
 
-function rssKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   try {
-    const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`${field}:\\s+(\\d+) kB`));
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) : 0;
   } catch {
     return 0;
   }
 }
 
-async function waitHealthy(url: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+async function waitHealthy(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode} before it was healthy`);
     try {
       if ((await fetch(`${url}/healthz`)).ok) return;
     } catch {
@@ -67,24 +97,44 @@ async function waitHealthy(url: string): Promise<void> {
   throw new Error(`${url} did not become healthy`);
 }
 
-let port = 3900;
+// The server's own code signs the tokens, with the key the server is given.
 const signer = new Signer(Buffer.from(SECRET, 'utf8'));
 let seq = 0;
 
-function formBody(): string {
+function submission(): string {
   seq++;
   return new URLSearchParams({
     name: `Bench Visitor ${seq}`,
-    email: `visitor${seq}@bench-${seq % 97}.example.com`,
-    company: 'Benchmark Holdings',
+    email: `visitor.${seq}@bench-${seq % 97}.example.com`,
+    company: `Benchmark Holdings ${seq % 13}`,
     role: 'Head of Facilities',
     country: 'IE',
     context: 'About 120 sites in three countries.',
-    form_token: issueFormToken(signer, 'demo', new Date(Date.now() - 10_000)),
+    form_token: issueFormToken(signer, 'demo', new Date(Date.now() - 5_000)),
   }).toString();
 }
 
-function drive(url: string, seconds: number): Promise<autocannon.Result> {
+/** The reference a success answer carries: the receipt cookie (intake) or x-reference (bare). */
+function referenceOf(headers: Record<string, string | string[]>): string | undefined {
+  const bare = headers['x-reference'];
+  if (typeof bare === 'string') return bare;
+  const cookies = ([] as string[]).concat(headers['set-cookie'] ?? []);
+  for (const c of cookies) {
+    const m = /^lt_receipt=demo~(LT-[A-Z0-9]+)\./.exec(c);
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
+interface Drive {
+  result: autocannon.Result;
+  references: string[];
+  successes: number;
+}
+
+function drive(url: string, seconds: number): Promise<Drive> {
+  const references: string[] = [];
+  let successes = 0;
   return new Promise((resolve, reject) => {
     autocannon(
       {
@@ -96,121 +146,242 @@ function drive(url: string, seconds: number): Promise<autocannon.Result> {
             method: 'POST',
             path: '/demo',
             headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' },
-            setupRequest: (req) => ({ ...req, body: formBody() }),
+            setupRequest: (req) => ({ ...req, body: submission() }),
+            onResponse: (status, _body, _context, headers) => {
+              if (status !== 303) return;
+              successes++;
+              const ref = referenceOf(headers as unknown as Record<string, string | string[]>);
+              if (ref) references.push(ref);
+            },
           },
         ],
       },
-      (err, result) => (err ? reject(err) : resolve(result)),
+      (err, result) => (err ? reject(err) : resolve({ result, references, successes })),
     );
   });
 }
 
-async function run(target: Target): Promise<Figures> {
-  const p = port++;
-  const url = `http://127.0.0.1:${p}`;
-  const child = spawn(node, target.script, { cwd: projectRoot, env: { ...process.env, ...target.env, PORT: String(p), HOST: '127.0.0.1' }, stdio: ['ignore', 'ignore', 'inherit'] });
-  children.push(child);
-  await waitHealthy(url);
-  let peakRss = 0;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssKb(child.pid!, 'VmRSS'))), 100);
-  const warm = await drive(url, warmup);
-  const result = await drive(url, duration);
-  clearInterval(sampler);
-  peakRss = Math.max(peakRss, rssKb(child.pid!, 'VmHWM'));
-  const codes = (r: autocannon.Result, code: string) => (r as unknown as { statusCodeStats: Record<string, { count: number }> }).statusCodeStats?.[code]?.count ?? 0;
-  const acknowledged = codes(warm, '303') + codes(result, '303');
-  const measured303 = codes(result, '303');
-  const allResponses = (r: autocannon.Result) => Object.values((r as unknown as { statusCodeStats: Record<string, { count: number }> }).statusCodeStats ?? {}).reduce((a, b) => a + b.count, 0);
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
-  const rows = await target.countRows();
-  return {
-    label: target.label,
-    committedPerSec: measured303 / duration,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    acknowledged,
-    rows,
-    other: allResponses(warm) + allResponses(result) - acknowledged,
-    errors: warm.errors + result.errors + warm.timeouts + result.timeouts,
-    peakRssMb: peakRss / 1024,
-  };
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
 }
+
+/** SIGTERM (the service's graceful stop), SIGKILL if it has not gone within 10 s. */
+async function stop(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  // A clean environment: nothing from the caller's shell (SMTP_URL, NODE_OPTIONS, ...)
+  // may change what is measured.
+  const env: NodeJS.ProcessEnv = {};
+  for (const k of ['PATH', 'HOME', 'TMPDIR', 'LANG']) if (process.env[k]) env[k] = process.env[k];
+  return { ...env, ...extra };
+}
+
+async function run(target: Target): Promise<Figures> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(node, target.script, {
+    cwd: projectRoot,
+    env: childEnv({ ...target.env, PORT: String(port), HOST: '127.0.0.1' }),
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  children.add(child);
+  const exited = new Promise((r) => child.once('exit', r));
+  try {
+    await waitHealthy(url, child);
+    let sampled = 0;
+    const sampler = setInterval(() => (sampled = Math.max(sampled, statusKb(child.pid!, 'VmRSS'))), 100);
+    const warm = await drive(url, warmup);
+    const measured = await drive(url, duration);
+    clearInterval(sampler);
+    const hwm = statusKb(child.pid!, 'VmHWM');
+    await stop(child, exited);
+    children.delete(child);
+
+    const answers = (d: Drive) => Object.values((d.result as unknown as { statusCodeStats: Record<string, { count: number }> }).statusCodeStats ?? {}).reduce((a, b) => a + b.count, 0);
+    const acknowledged = [...warm.references, ...measured.references];
+    const successes = warm.successes + measured.successes;
+    const stored = await target.storedReferences();
+    const matched = acknowledged.filter((r) => stored.has(r)).length;
+    return {
+      target,
+      committedPerSec: measured.successes / (measured.result.duration || duration),
+      p50: measured.result.latency.p50,
+      p99: measured.result.latency.p99,
+      measuredSuccesses: measured.successes,
+      acknowledged: successes,
+      matched,
+      // A success answer without a readable reference counts as unmatched too.
+      unmatched: successes - matched,
+      extraRows: stored.size - matched,
+      nonSuccess: answers(warm) + answers(measured) - successes,
+      errors: warm.result.errors + measured.result.errors + warm.result.timeouts + measured.result.timeouts,
+      sampledRssMb: sampled / 1024,
+      hwmMb: hwm / 1024,
+    };
+  } finally {
+    if (children.has(child)) {
+      child.kill('SIGKILL');
+      await exited;
+      children.delete(child);
+    }
+  }
+}
+
+const serverEnv = { SECRET_KEY: SECRET, FORM_MIN_FILL_SECONDS: '0', RATE_LIMIT_MAX: '10000000', LOG_LEVEL: 'warn' };
+const serverNodeOptions: Record<string, string> = process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {};
 
 function sqliteTargets(): Target[] {
   const dir = mkdtempSync(join(tmpdir(), 'lumetrax-bench-'));
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const count = (file: string, table: string) => async () => {
-    const db = new DatabaseSync(join(dir, file));
-    const n = (db.prepare(`select count(*) as n from ${table}`).get() as { n: number }).n;
-    db.close();
-    return n;
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const refs = (file: string, table: string) => async () => {
+    const db = new DatabaseSync(join(dir, file), { readOnly: true });
+    try {
+      return new Set((db.prepare(`select reference from ${table}`).all() as Array<{ reference: string }>).map((r) => r.reference));
+    } finally {
+      db.close();
+    }
   };
-  const env = { SECRET_KEY: SECRET, FORM_MIN_FILL_SECONDS: '0', RATE_LIMIT_MAX: '10000000', LOG_LEVEL: 'warn', NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? '' };
   return [
-    { label: 'SQLite: intake (real path)', script: ['src/main.ts', 'serve'], env: { ...env, DATABASE_URL: `sqlite:${join(dir, 'intake.db')}` }, countRows: count('intake.db', 'inquiry') },
-    { label: 'SQLite: bare insert route', script: ['bench/bare-server.ts'], env: { DATABASE_URL: `sqlite:${join(dir, 'bare.db')}` }, countRows: count('bare.db', 'bare_inquiry') },
+    { db: 'SQLite', kind: 'intake', script: ['src/main.ts', 'serve'], env: { ...serverEnv, ...serverNodeOptions, DATABASE_URL: `sqlite:${join(dir, 'intake.db')}` }, storedReferences: refs('intake.db', 'inquiry') },
+    { db: 'SQLite', kind: 'bare', script: ['bench/bare-server.ts'], env: { DATABASE_URL: `sqlite:${join(dir, 'bare.db')}` }, storedReferences: refs('bare.db', 'inquiry') },
   ];
 }
 
-async function postgresTargets(): Promise<Target[] | string> {
-  const admin = new pg.Client({ connectionString: PG_BASE, connectionTimeoutMillis: 1500 });
+async function withPg<T>(url: string, f: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1500 });
+  await c.connect();
   try {
-    await admin.connect();
-  } catch {
-    return `PostgreSQL not reachable at ${PG_BASE}: PostgreSQL runs skipped`;
-  }
-  const schemas = [`bench_${randomBytes(4).toString('hex')}`, `bench_${randomBytes(4).toString('hex')}`];
-  for (const s of schemas) await admin.query(`create schema ${s}`);
-  await admin.end();
-  const urlFor = (s: string) => `${PG_BASE}?options=${encodeURIComponent(`-c search_path=${s}`)}`;
-  const count = (s: string, table: string) => async () => {
-    const c = new pg.Client({ connectionString: urlFor(s) });
-    await c.connect();
-    const n = Number((await c.query(`select count(*) as n from ${table}`)).rows[0].n);
-    await c.query(`drop schema ${s} cascade`);
+    return await f(c);
+  } finally {
     await c.end();
-    return n;
-  };
-  const env = { SECRET_KEY: SECRET, FORM_MIN_FILL_SECONDS: '0', RATE_LIMIT_MAX: '10000000', LOG_LEVEL: 'warn' };
-  return [
-    { label: 'PostgreSQL: intake (real path)', script: ['src/main.ts', 'serve'], env: { ...env, DATABASE_URL: urlFor(schemas[0]) }, countRows: count(schemas[0], 'inquiry') },
-    { label: 'PostgreSQL: bare insert route', script: ['bench/bare-server.ts'], env: { DATABASE_URL: urlFor(schemas[1]) }, countRows: count(schemas[1], 'bare_inquiry') },
-  ];
+  }
 }
 
-function print(f: Figures): void {
+async function postgresTargets(): Promise<{ targets: Target[]; drop: () => Promise<void> } | string> {
+  const schemas = [`bench_${randomBytes(4).toString('hex')}`, `bench_${randomBytes(4).toString('hex')}`];
+  try {
+    await withPg(PG_BASE, async (c) => {
+      for (const s of schemas) await c.query(`create schema ${s}`);
+    });
+  } catch (error) {
+    return `PostgreSQL not reachable at ${PG_BASE} (${(error as Error).message}): PostgreSQL runs skipped`;
+  }
+  const urlFor = (s: string) => `${PG_BASE}?options=${encodeURIComponent(`-c search_path=${s}`)}`;
+  const refs = (s: string) => () => withPg(urlFor(s), async (c) => new Set((await c.query<{ reference: string }>('select reference from inquiry')).rows.map((r) => r.reference)));
+  return {
+    targets: [
+      { db: 'PostgreSQL', kind: 'intake', script: ['src/main.ts', 'serve'], env: { ...serverEnv, ...serverNodeOptions, DATABASE_URL: urlFor(schemas[0]) }, storedReferences: refs(schemas[0]) },
+      { db: 'PostgreSQL', kind: 'bare', script: ['bench/bare-server.ts'], env: { DATABASE_URL: urlFor(schemas[1]) }, storedReferences: refs(schemas[1]) },
+    ],
+    drop: () =>
+      withPg(PG_BASE, async (c) => {
+        for (const s of schemas) await c.query(`drop schema if exists ${s} cascade`);
+      }),
+  };
+}
+
+function line(f: Figures, bare: Figures | undefined): string {
+  const name = `${f.target.db} ${f.target.kind === 'intake' ? 'intake (real path)' : 'bare insert route'}`;
+  const ratio = f.target.kind === 'intake' && bare ? `${((f.committedPerSec / bare.committedPerSec) * 100).toFixed(0)}%` : '';
+  return [
+    name.padEnd(28),
+    f.committedPerSec.toFixed(0).padStart(7),
+    ratio.padStart(8),
+    String(f.p50).padStart(5),
+    String(f.p99).padStart(5),
+    `${f.matched}/${f.acknowledged}`.padStart(13),
+    String(f.unmatched).padStart(9),
+    String(f.extraRows).padStart(7),
+    String(f.nonSuccess + f.errors).padStart(7),
+    f.sampledRssMb.toFixed(0).padStart(8),
+    f.hwmMb.toFixed(0).padStart(6),
+  ].join(' ');
+}
+const header = [
+  'run'.padEnd(28),
+  'commit/s'.padStart(7),
+  'vs bare'.padStart(8),
+  'p50ms'.padStart(5),
+  'p99ms'.padStart(5),
+  'matched/303s'.padStart(13),
+  'unmatched'.padStart(9),
+  'in-flt'.padStart(7),
+  'errors'.padStart(7),
+  'RSS MB'.padStart(8),
+  'HWM MB'.padStart(6),
+].join(' ');
+
+function detail(f: Figures): void {
   console.log(
-    `${f.label.padEnd(34)} ${f.committedPerSec.toFixed(0).padStart(6)}/s  p50 ${String(f.p50).padStart(3)} ms  p99 ${String(f.p99).padStart(3)} ms  ` +
-      `peak RSS ${f.peakRssMb.toFixed(0).padStart(4)} MB  success answers ${f.acknowledged}, rows ${f.rows} (${f.rows >= f.acknowledged ? `all matched; ${f.rows - f.acknowledged} more rows from requests in flight when the load stopped` : `${f.acknowledged - f.rows} UNMATCHED`})  other answers ${f.other}, errors ${f.errors}`,
+    `  ${f.target.db} ${f.target.kind}: ${f.measuredSuccesses} committed in ${duration} s = ${f.committedPerSec.toFixed(0)}/s; p50 ${f.p50} ms, p99 ${f.p99} ms; ` +
+      `${f.acknowledged} success answers (warm-up included), ${f.matched} matched by a row, ${f.unmatched} unmatched, ${f.extraRows} rows committed for requests cut off when the load stopped; ` +
+      `${f.nonSuccess} non-303 answers, ${f.errors} errors/timeouts; server RSS peak sampled ${f.sampledRssMb.toFixed(0)} MB, VmHWM ${f.hwmMb.toFixed(0)} MB`,
   );
 }
 
-console.log(`Intake benchmark: ${connections} connections, ${duration} s measured after ${warmup} s warm-up, Node ${process.versions.node}, ${(await import('node:os')).cpus().length} cores\n`);
-const wanted = (process.env.BENCH_DATABASES ?? 'sqlite,postgres').split(',');
+console.log(`Intake benchmark: ${connections} connections, ${duration} s measured after ${warmup} s warm-up, Node ${process.versions.node}, ${cpus().length} cores\n`);
 const results: Figures[] = [];
-if (wanted.includes('sqlite')) for (const t of sqliteTargets()) results.push(await run(t)), print(results.at(-1)!);
-if (wanted.includes('postgres')) {
-  const targets = await postgresTargets();
-  if (typeof targets === 'string') console.log(targets);
-  else for (const t of targets) results.push(await run(t)), print(results.at(-1)!);
+try {
+  const planned: Target[] = [];
+  if (databases.includes('sqlite')) planned.push(...sqliteTargets());
+  if (databases.includes('postgres')) {
+    const pgPlan = await postgresTargets();
+    if (typeof pgPlan === 'string') console.log(pgPlan);
+    else {
+      planned.push(...pgPlan.targets);
+      pgDrops.push(pgPlan.drop);
+    }
+  }
+  for (const t of planned) {
+    const f = await run(t);
+    results.push(f);
+    detail(f);
+  }
+} finally {
+  for (const drop of pgDrops) await drop().catch((e) => console.error(`could not drop the benchmark schemas: ${(e as Error).message}`));
 }
 
-const sqlite = results.find((r) => r.label.startsWith('SQLite: intake'));
-const bare = results.find((r) => r.label.startsWith('SQLite: bare'));
+const find = (db: Target['db'], kind: Target['kind']) => results.find((r) => r.target.db === db && r.target.kind === kind);
+console.log(`\nSummary (${connections} connections, ${duration} s; RSS = peak of VmRSS sampled every 100 ms, HWM = VmHWM at the end; in-flt = rows whose answer was cut off by the end of the run)`);
+console.log(header);
+for (const f of results) console.log(line(f, f.target.kind === 'intake' ? find(f.target.db, 'bare') : undefined));
+
+const sqlite = find('SQLite', 'intake');
+const bare = find('SQLite', 'bare');
+// Only a lost row fails the run; missed speed targets are reported, not fatal.
+let lost = false;
 if (sqlite && bare) {
   const ratio = sqlite.committedPerSec / bare.committedPerSec;
+  const peak = Math.max(sqlite.sampledRssMb, sqlite.hwmMb);
   const checks: Array<[string, boolean]> = [
-    [`>= 1,500 committed submissions/s (${sqlite.committedPerSec.toFixed(0)}/s)`, sqlite.committedPerSec >= 1500],
-    [`>= half the bare route's rate (${(ratio * 100).toFixed(0)}% of ${bare.committedPerSec.toFixed(0)}/s)`, ratio >= 0.5],
-    [`p99 < 50 ms (${sqlite.p99} ms)`, sqlite.p99 < 50],
-    [`every success answer matched by a row (${sqlite.acknowledged} answers, ${sqlite.rows} rows)`, sqlite.rows >= sqlite.acknowledged],
-    [`peak RSS < 150 MB (${sqlite.peakRssMb.toFixed(0)} MB)`, sqlite.peakRssMb < 150],
-    [`no errors or other answers (${sqlite.errors} errors, ${sqlite.other} other)`, sqlite.errors === 0 && sqlite.other === 0],
+    [`>= 1,500 committed submissions/s: ${sqlite.committedPerSec.toFixed(0)}/s`, sqlite.committedPerSec >= 1500],
+    [`>= half the bare route's rate: ${(ratio * 100).toFixed(0)}% of ${bare.committedPerSec.toFixed(0)}/s`, ratio >= 0.5],
+    [`p99 < 50 ms: ${sqlite.p99} ms`, sqlite.p99 < 50],
+    [`every success answer matched by a row: ${sqlite.matched}/${sqlite.acknowledged}, ${sqlite.unmatched} unmatched`, sqlite.unmatched === 0 && sqlite.acknowledged > 0],
+    [`peak RSS < 150 MB: ${peak.toFixed(0)} MB`, peak < 150],
+    [`no errors or non-303 answers: ${sqlite.errors} errors, ${sqlite.nonSuccess} non-303`, sqlite.errors === 0 && sqlite.nonSuccess === 0],
   ];
-  console.log(`\nTargets (SQLite, ${connections} connections):`);
-  for (const [label, ok] of checks) console.log(`  ${ok ? 'PASS' : 'FAIL'}  ${label}`);
+  console.log(`\nTargets (issue 3; SQLite, ${connections} connections):`);
+  for (const [label, ok] of checks) {
+    console.log(`  ${ok ? 'PASS' : 'FAIL'}  ${label}`);
+  }
 }
-const pgIntake = results.find((r) => r.label.startsWith('PostgreSQL: intake'));
-if (pgIntake) console.log(`\nPostgreSQL: every success answer matched by a row: ${pgIntake.rows >= pgIntake.acknowledged ? 'yes' : 'NO'} (${pgIntake.acknowledged} answers, ${pgIntake.rows} rows)`);
-process.exit(0);
+const pgIntake = find('PostgreSQL', 'intake');
+if (pgIntake) {
+  const ok = pgIntake.unmatched === 0 && pgIntake.acknowledged > 0;
+  console.log(`\nPostgreSQL: every success answer matched by a row: ${ok ? 'PASS' : 'FAIL'} (${pgIntake.matched}/${pgIntake.acknowledged}, ${pgIntake.unmatched} unmatched)`);
+}
+for (const f of results) lost ||= f.unmatched > 0;
+process.exit(lost ? 1 : 0);

@@ -2,7 +2,7 @@
 // to that shape; this adapter supplies the missing piece (`reader`) and caches prepared
 // statements, so no native addon is needed.
 import { DatabaseSync, type StatementSync, type SQLInputValue } from 'node:sqlite';
-import { SqliteDialect } from 'kysely';
+import { SqliteDialect, type SqliteStatement } from 'kysely';
 
 const STATEMENT_CACHE_SIZE = 200;
 
@@ -29,18 +29,22 @@ export function openSqlite(options: SqliteOptions): DatabaseSync {
   return db;
 }
 
-export function sqliteDialect(db: DatabaseSync): SqliteDialect {
-  const cache = new Map<string, { stmt: StatementSync; reader: boolean }>();
-  const prepare = (sql: string) => {
-    let entry = cache.get(sql);
-    if (!entry) {
-      const stmt = db.prepare(sql);
-      entry = { stmt, reader: stmt.columns().length > 0 };
-      if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
-      cache.set(sql, entry);
-    }
-    return entry;
+function wrap(stmt: StatementSync): SqliteStatement {
+  return {
+    reader: stmt.columns().length > 0,
+    all: (params) => stmt.all(...params.map(toSqlite)),
+    run: (params) => {
+      const r = stmt.run(...params.map(toSqlite));
+      return { changes: r.changes, lastInsertRowid: r.lastInsertRowid };
+    },
+    iterate: (params) => stmt.iterate(...params.map(toSqlite)),
   };
+}
+
+export function sqliteDialect(db: DatabaseSync): SqliteDialect {
+  // Prepared once per distinct SQL text; the intake path runs the same few statements
+  // for every submission. Oldest entry out first when full.
+  const cache = new Map<string, SqliteStatement>();
   return new SqliteDialect({
     database: {
       close: () => {
@@ -48,16 +52,13 @@ export function sqliteDialect(db: DatabaseSync): SqliteDialect {
         if (db.isOpen) db.close();
       },
       prepare: (sql: string) => {
-        const { stmt, reader } = prepare(sql);
-        return {
-          reader,
-          all: (params: ReadonlyArray<unknown>) => stmt.all(...params.map(toSqlite)),
-          run: (params: ReadonlyArray<unknown>) => {
-            const r = stmt.run(...params.map(toSqlite));
-            return { changes: r.changes, lastInsertRowid: r.lastInsertRowid };
-          },
-          iterate: (params: ReadonlyArray<unknown>) => stmt.iterate(...params.map(toSqlite)),
-        };
+        let entry = cache.get(sql);
+        if (!entry) {
+          entry = wrap(db.prepare(sql));
+          if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+          cache.set(sql, entry);
+        }
+        return entry;
       },
     },
   });
