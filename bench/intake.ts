@@ -241,6 +241,11 @@ async function run(target: Target): Promise<Figures> {
 
 const serverEnv = { SECRET_KEY: SECRET, FORM_MIN_FILL_SECONDS: '0', RATE_LIMIT_MAX: '10000000', LOG_LEVEL: 'warn' };
 const serverNodeOptions: Record<string, string> = process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {};
+// The V8 flags `npm start` passes (package.json config.serve_node_flags); both servers get
+// them, so the bare route stays a like-for-like ceiling.
+const serveFlags = String(JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')).config?.serve_node_flags ?? '').split(/\s+/).filter(Boolean);
+const intakeScript = [...serveFlags, 'src/main.ts', 'serve'];
+const bareScript = [...serveFlags, 'bench/bare-server.ts'];
 
 function sqliteTargets(): Target[] {
   const dir = mkdtempSync(join(tmpdir(), 'lumetrax-bench-'));
@@ -254,8 +259,8 @@ function sqliteTargets(): Target[] {
     }
   };
   return [
-    { db: 'SQLite', kind: 'intake', script: ['src/main.ts', 'serve'], env: { ...serverEnv, ...serverNodeOptions, DATABASE_URL: `sqlite:${join(dir, 'intake.db')}` }, storedReferences: refs('intake.db', 'inquiry') },
-    { db: 'SQLite', kind: 'bare', script: ['bench/bare-server.ts'], env: { DATABASE_URL: `sqlite:${join(dir, 'bare.db')}` }, storedReferences: refs('bare.db', 'inquiry') },
+    { db: 'SQLite', kind: 'intake', script: intakeScript, env: { ...serverEnv, ...serverNodeOptions, DATABASE_URL: `sqlite:${join(dir, 'intake.db')}` }, storedReferences: refs('intake.db', 'inquiry') },
+    { db: 'SQLite', kind: 'bare', script: bareScript, env: { DATABASE_URL: `sqlite:${join(dir, 'bare.db')}` }, storedReferences: refs('bare.db', 'inquiry') },
   ];
 }
 
@@ -282,8 +287,8 @@ async function postgresTargets(): Promise<{ targets: Target[]; drop: () => Promi
   const refs = (s: string) => () => withPg(urlFor(s), async (c) => new Set((await c.query<{ reference: string }>('select reference from inquiry')).rows.map((r) => r.reference)));
   return {
     targets: [
-      { db: 'PostgreSQL', kind: 'intake', script: ['src/main.ts', 'serve'], env: { ...serverEnv, ...serverNodeOptions, DATABASE_URL: urlFor(schemas[0]) }, storedReferences: refs(schemas[0]) },
-      { db: 'PostgreSQL', kind: 'bare', script: ['bench/bare-server.ts'], env: { DATABASE_URL: urlFor(schemas[1]) }, storedReferences: refs(schemas[1]) },
+      { db: 'PostgreSQL', kind: 'intake', script: intakeScript, env: { ...serverEnv, ...serverNodeOptions, DATABASE_URL: urlFor(schemas[0]) }, storedReferences: refs(schemas[0]) },
+      { db: 'PostgreSQL', kind: 'bare', script: bareScript, env: { DATABASE_URL: urlFor(schemas[1]) }, storedReferences: refs(schemas[1]) },
     ],
     drop: () =>
       withPg(PG_BASE, async (c) => {

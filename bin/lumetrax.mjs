@@ -1,23 +1,32 @@
 #!/usr/bin/env node
 // Runs src/main.ts on Node 24 (type stripping, node:sqlite). When the machine's own
-// Node is older, the project's node@24 dependency is used instead.
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+// Node is older, the project's node@24 dependency is used instead. `serve` always runs
+// in a child with the V8 flags from package.json (config.serve_node_flags), the same
+// ones `npm start` passes, because V8 reads heap sizes only at process start.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const main = join(root, 'src', 'main.ts');
+const args = process.argv.slice(2);
 const major = Number(process.versions.node.split('.')[0]);
-if (major >= 24) {
+const serving = args[0] === 'serve';
+
+if (major >= 24 && !serving) {
   await import(main);
 } else {
-  const candidates = [join(root, 'node_modules', 'node', 'bin', 'node'), join(root, 'node_modules', '.bin', 'node')];
+  const candidates = major >= 24 ? [process.execPath] : [join(root, 'node_modules', 'node', 'bin', 'node'), join(root, 'node_modules', '.bin', 'node')];
   const node24 = candidates.find((p) => existsSync(p));
   if (!node24) {
     console.error('lumetrax needs Node 24: run `npm install` in the project first.');
     process.exit(1);
   }
-  const result = spawnSync(node24, [main, ...process.argv.slice(2)], { stdio: 'inherit' });
-  process.exit(result.status ?? 1);
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  const flags = serving ? String(pkg.config?.serve_node_flags ?? '').split(/\s+/).filter(Boolean) : [];
+  const child = spawn(node24, [...flags, main, ...args], { stdio: 'inherit' });
+  // A supervisor stopping this process stops the service the same way.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : 1)));
 }

@@ -3,7 +3,7 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
-import helmet from '@fastify/helmet';
+import helmet from 'helmet';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import { join } from 'node:path';
@@ -61,7 +61,8 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
     return503OnClosing: true,
   });
 
-  await app.register(helmet, {
+  // Built once: @fastify/helmet rebuilt the middleware (and re-parsed the CSP) per request.
+  const securityHeaders = helmet({
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
@@ -84,12 +85,13 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
     referrerPolicy: { policy: 'same-origin' },
     frameguard: { action: 'deny' },
   });
+  app.addHook('onRequest', (req, reply, done) => securityHeaders(req.raw, reply.raw, (err?: unknown) => done(err as Error | undefined)));
+  const declaredCookies = declaredCookieNames(deps.policy);
   app.addHook('onSend', async (req, reply, payload) => {
     reply.header('permissions-policy', 'browsing-topics=(), interest-cohort=(), camera=(), microphone=(), geolocation=(), payment=()');
     // Defence in depth for P9: a cookie the policy does not declare never leaves.
     const names = setCookieNames(reply.getHeader('set-cookie'));
-    const declared = declaredCookieNames(deps.policy);
-    const undeclared = names.filter((n) => !declared.has(n));
+    const undeclared = names.filter((n) => !declaredCookies.has(n));
     if (undeclared.length > 0) {
       req.log.error({ cookies: undeclared }, 'undeclared cookie removed from response');
       reply.removeHeader('set-cookie');
