@@ -6,9 +6,9 @@ export async function findBySubmissionKey(trx: Transaction<Database>, key: strin
 }
 
 /**
- * False when a row with the same submission key already exists: another instance may
- * have committed the same form (a double click across instances) after our lookup, and
- * that must read as a resend, not fail on the unique index.
+ * False when a row with the same submission key already exists (a resend, or a double
+ * click that reached another instance): that must read as a resend, not fail on the
+ * unique index. Inserting first saves a lookup on every new submission.
  */
 export async function insertInquiry(trx: Transaction<Database>, inquiry: NewInquiry): Promise<boolean> {
   const row = await trx

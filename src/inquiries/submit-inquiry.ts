@@ -6,7 +6,7 @@ import type { Deps } from '../deps.ts';
 import type { FormKind } from '../policy/schema.ts';
 import { appendAudit } from '../audit/append-audit.ts';
 import { grantConsent } from '../consent/grant-consent.ts';
-import { queueMail } from '../mail/queue-mail.ts';
+import { queueMails } from '../mail/queue-mail.ts';
 import { confirmationMail, staffNotificationMail } from '../mail/templates.ts';
 import { countryOptions } from './countries.ts';
 import { findBySubmissionKey, insertInquiry } from './store.ts';
@@ -37,9 +37,6 @@ export async function submitInquiry(
   const deleteAfter = new Date(now.getTime() + policy.retention.follow_up_window_days * 86_400_000);
 
   return deps.storage.batcher.run(async (trx) => {
-    const existing = await findBySubmissionKey(trx, input.submissionKey);
-    if (existing) return { inquiryId: existing.id, reference: existing.reference, duplicate: true };
-
     const id = randomUUID();
     const reference = newReference();
     const inserted = await insertInquiry(trx, {
@@ -59,6 +56,7 @@ export async function submitInquiry(
       delete_after: deleteAfter.toISOString(),
     });
     if (!inserted) {
+      // The same form was stored before (a resend, a double click, another instance).
       const winner = await findBySubmissionKey(trx, input.submissionKey);
       if (!winner) throw new Error('submission key conflict without a stored inquiry');
       return { inquiryId: winner.id, reference: winner.reference, duplicate: true };
@@ -82,8 +80,10 @@ export async function submitInquiry(
 
     const mailInput = { ...inquiry, form, reference };
     const countryName = countryOptions.find((c) => c.code === inquiry.country)?.name ?? inquiry.country;
-    await queueMail(trx, now, 'inquiry-confirmation', id, confirmationMail(policy, deps.config.publicUrl, mailInput, unsubscribeUrl));
-    await queueMail(trx, now, 'staff-notification', id, staffNotificationMail(policy, mailInput, countryName));
+    await queueMails(trx, now, id, [
+      { kind: 'inquiry-confirmation', draft: confirmationMail(policy, deps.config.publicUrl, mailInput, unsubscribeUrl) },
+      { kind: 'staff-notification', draft: staffNotificationMail(policy, mailInput, countryName) },
+    ]);
     await appendAudit(trx, now, {
       actor: 'visitor',
       action: 'inquiry.created',

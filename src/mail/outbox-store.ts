@@ -13,26 +13,34 @@ export interface NewMessage {
   headers: Record<string, string>;
 }
 
-export async function insertMessage(db: Db, message: NewMessage, at: string): Promise<void> {
+/** One statement for all of them: the intake path queues two messages per submission. */
+export async function insertMessages(db: Db, messages: NewMessage[], at: string): Promise<void> {
+  if (messages.length === 0) return;
   await db
     .insertInto('outbox')
-    .values({
-      id: message.id,
-      kind: message.kind,
-      inquiry_id: message.inquiryId,
-      to_address: message.to,
-      subject: message.subject,
-      text_body: message.text,
-      headers: JSON.stringify(message.headers),
-      status: 'pending',
-      attempts: 0,
-      next_attempt_at: at,
-      locked_until: null,
-      last_error: null,
-      created_at: at,
-      sent_at: null,
-    })
+    .values(
+      messages.map((message) => ({
+        id: message.id,
+        kind: message.kind,
+        inquiry_id: message.inquiryId,
+        to_address: message.to,
+        subject: message.subject,
+        text_body: message.text,
+        headers: JSON.stringify(message.headers),
+        status: 'pending',
+        attempts: 0,
+        next_attempt_at: at,
+        locked_until: null,
+        last_error: null,
+        created_at: at,
+        sent_at: null,
+      })),
+    )
     .execute();
+}
+
+export async function insertMessage(db: Db, message: NewMessage, at: string): Promise<void> {
+  await insertMessages(db, [message], at);
 }
 
 /** Takes a lease on due messages so that several app instances never send one twice. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { Database } from '../storage/types.ts';
-import { insertMessage } from './outbox-store.ts';
+import { insertMessages } from './outbox-store.ts';
 import type { MailDraft } from './templates.ts';
 
 // One bare address: a plain or quoted local part, no display name, no list, no control
@@ -26,8 +26,14 @@ export function assertSafeDraft(draft: Pick<MailDraft, 'to' | 'headers'>): void 
 
 /** Writes the message to the outbox inside the caller's transaction: it is sent only if that commits. */
 export async function queueMail(trx: Transaction<Database>, at: Date, kind: string, inquiryId: string | null, draft: MailDraft): Promise<string> {
-  assertSafeDraft(draft);
-  const id = randomUUID();
-  await insertMessage(trx, { id, kind, inquiryId, to: draft.to, subject: draft.subject, text: draft.text, headers: draft.headers }, at.toISOString());
+  const [id] = await queueMails(trx, at, inquiryId, [{ kind, draft }]);
   return id;
+}
+
+/** Several messages in one statement, all or none (every draft is checked first). */
+export async function queueMails(trx: Transaction<Database>, at: Date, inquiryId: string | null, items: Array<{ kind: string; draft: MailDraft }>): Promise<string[]> {
+  for (const { draft } of items) assertSafeDraft(draft);
+  const messages = items.map(({ kind, draft }) => ({ id: randomUUID(), kind, inquiryId, to: draft.to, subject: draft.subject, text: draft.text, headers: draft.headers }));
+  await insertMessages(trx, messages, at.toISOString());
+  return messages.map((m) => m.id);
 }
