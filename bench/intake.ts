@@ -10,7 +10,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -19,6 +18,7 @@ import pg from 'pg';
 import { projectRoot } from '../src/config.ts';
 import { Signer } from '../src/http/signing.ts';
 import { issueFormToken } from '../src/inquiries/form-token.ts';
+import { freePort } from '../test/support/free-port.ts';
 
 function setting(name: string, fallback: number): number {
   const value = Number(process.env[name] ?? fallback);
@@ -158,17 +158,6 @@ function drive(url: string, seconds: number): Promise<Drive> {
       },
       (err, result) => (err ? reject(err) : resolve({ result, references, successes })),
     );
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
   });
 }
 

@@ -1,20 +1,10 @@
 // Plain-text emails. Personal values appear only in bodies, never in headers, and the
 // addresses used in headers have been validated, so nothing typed into a form can add a
 // header or a recipient.
-import type { Policy } from '../policy/schema.ts';
+import type { FormKind, Policy } from '../policy/schema.ts';
+import type { CleanInquiry } from '../inquiries/validate-inquiry.ts';
 
-export interface InquiryMailInput {
-  form: 'demo' | 'contact';
-  reference: string;
-  name: string;
-  email: string;
-  company: string;
-  role: string;
-  country: string;
-  context: string;
-  freeMail: boolean;
-  marketingOptIn: boolean;
-}
+export type InquiryMailInput = CleanInquiry & { form: FormKind; reference: string };
 
 export interface MailDraft {
   to: string;

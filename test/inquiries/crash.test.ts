@@ -6,7 +6,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { projectRoot } from '../../src/config.ts';
 import { Signer } from '../../src/http/signing.ts';
@@ -15,21 +14,11 @@ import { verifyAuditChain } from '../../src/audit/append-audit.ts';
 import { openStorage } from '../../src/storage/db.ts';
 import { createTestDatabase } from '../support/db.ts';
 import { TEST_SECRET, validFields } from '../support/server.ts';
+import { freePort } from '../support/free-port.ts';
 
 const node = join(projectRoot, 'node_modules', '.bin', 'node');
 const LOOPS = 20;
 const LOAD_MS = 2000;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Server {
   child: ChildProcess;
