@@ -3,7 +3,8 @@
 import { createHash } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { AuditEntry, Database } from '../storage/types.ts';
-import { claimNextSeq, insertEntry, listEntries } from './store.ts';
+import type { Batch, Collector } from '../storage/write-batcher.ts';
+import { claimSeqs, insertEntries, listEntries } from './store.ts';
 
 export interface AuditInput {
   actor: string;
@@ -19,21 +20,49 @@ function entryHash(e: Omit<AuditEntry, 'hash'>): string {
     .digest('hex');
 }
 
+interface PendingEntry {
+  at: Date;
+  input: AuditInput;
+}
+
+/** Extends the chain by all entries at once: three statements however many there are. */
+async function writeEntries(trx: Transaction<Database>, pending: PendingEntry[]): Promise<number[]> {
+  const { firstSeq, prevHash } = await claimSeqs(trx, pending.length);
+  let prev = prevHash;
+  const entries = pending.map(({ at, input }, i) => {
+    const base = {
+      seq: firstSeq + i,
+      at: at.toISOString(),
+      actor: input.actor,
+      action: input.action,
+      entity_type: input.entityType,
+      entity_id: input.entityId,
+      details: JSON.stringify(input.details ?? {}),
+      prev_hash: prev,
+    };
+    prev = entryHash(base);
+    return { ...base, hash: prev };
+  });
+  await insertEntries(trx, entries);
+  return entries.map((e) => e.seq);
+}
+
+const writeCollectedEntries: Collector<PendingEntry> = async (trx, pending) => {
+  await writeEntries(trx, pending);
+};
+
 /** Must be called inside the transaction of the change it records. */
 export async function appendAudit(trx: Transaction<Database>, at: Date, input: AuditInput): Promise<number> {
-  const { seq, prevHash } = await claimNextSeq(trx);
-  const base = {
-    seq,
-    at: at.toISOString(),
-    actor: input.actor,
-    action: input.action,
-    entity_type: input.entityType,
-    entity_id: input.entityId,
-    details: JSON.stringify(input.details ?? {}),
-    prev_hash: prevHash,
-  };
-  await insertEntry(trx, { ...base, hash: entryHash(base) });
+  const [seq] = await writeEntries(trx, [{ at, input }]);
   return seq;
+}
+
+/**
+ * The same inside a batched unit of work: the entry is written with the rest of the
+ * batch's entries just before its COMMIT, so it stands or falls with the change it records.
+ */
+export function appendAuditInBatch(batch: Batch, at: Date, input: AuditInput): void {
+  batch.collect(writeCollectedEntries, { at, input });
 }
 
 export interface ChainCheck {

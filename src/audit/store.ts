@@ -3,20 +3,30 @@ import type { AuditEntry, Database } from '../storage/types.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-/** Bumps the chain head; on PostgreSQL the row lock serialises concurrent writers. */
-export async function claimNextSeq(db: Db): Promise<{ seq: number; prevHash: string }> {
+/**
+ * Reserves `count` sequence numbers at the chain head and returns the first with the hash
+ * it must chain from. On PostgreSQL the row lock serialises writers until COMMIT.
+ */
+export async function claimSeqs(db: Db, count: number): Promise<{ firstSeq: number; prevHash: string }> {
   const row = await db
     .updateTable('audit_head')
-    .set((eb) => ({ seq: eb('seq', '+', 1) }))
+    .set((eb) => ({ seq: eb('seq', '+', count) }))
     .where('id', '=', 1)
     .returning(['seq', 'hash'])
     .executeTakeFirstOrThrow();
-  return { seq: Number(row.seq), prevHash: row.hash };
+  return { firstSeq: Number(row.seq) - count + 1, prevHash: row.hash };
 }
 
-export async function insertEntry(db: Db, entry: AuditEntry): Promise<void> {
-  await db.insertInto('audit_log').values(entry).execute();
-  await db.updateTable('audit_head').set({ hash: entry.hash }).where('id', '=', 1).execute();
+// 9 columns a row: 500 rows stay well under SQLite's 32,766 bound parameters.
+const INSERT_CHUNK = 500;
+
+/** Entries in chain order; the head then points at the last one. */
+export async function insertEntries(db: Db, entries: AuditEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  for (let i = 0; i < entries.length; i += INSERT_CHUNK) {
+    await db.insertInto('audit_log').values(entries.slice(i, i + INSERT_CHUNK)).execute();
+  }
+  await db.updateTable('audit_head').set({ hash: entries[entries.length - 1].hash }).where('id', '=', 1).execute();
 }
 
 export async function listEntries(db: Db, fromSeq = 0, limit = 1000): Promise<AuditEntry[]> {

@@ -2,7 +2,7 @@
 // goes to that address only, and the page says the same thing whether or not the
 // address is subscribed, so nobody can learn who is on the list.
 import type { Deps } from '../deps.ts';
-import { appendAudit } from '../audit/append-audit.ts';
+import { appendAuditInBatch } from '../audit/append-audit.ts';
 import { queueMail } from '../mail/queue-mail.ts';
 import { unsubscribeHeaders } from '../mail/templates.ts';
 import { isSuppressed, latestConsentForSubject } from './store.ts';
@@ -12,7 +12,7 @@ export async function requestWithdrawalLink(deps: Deps, email: string): Promise<
   const { policy } = deps.policy;
   const key = subjectKey(deps.signer, email);
   const now = deps.now();
-  const result = await deps.storage.batcher.run(async (trx) => {
+  const result = await deps.storage.batcher.run(async (trx, batch) => {
     const latest = await latestConsentForSubject(trx, key, policy.marketing.purpose);
     if (!latest || latest.action !== 'granted' || (await isSuppressed(trx, key))) return { sent: false };
     const url = `${deps.config.publicUrl}/privacy/unsubscribe/${unsubscribeToken(deps.signer, latest.id)}`;
@@ -33,7 +33,7 @@ export async function requestWithdrawalLink(deps: Deps, email: string): Promise<
       text,
       headers: unsubscribeHeaders(url),
     });
-    await appendAudit(trx, now, { actor: 'data-subject', action: 'consent.withdrawal_link_sent', entityType: 'consent_record', entityId: latest.id });
+    appendAuditInBatch(batch, now, { actor: 'data-subject', action: 'consent.withdrawal_link_sent', entityType: 'consent_record', entityId: latest.id });
     return { sent: true };
   });
   if (result.sent) deps.mailQueued();

@@ -2,7 +2,7 @@
 // the address on the suppression list, in one transaction with its audit entry.
 import { randomUUID } from 'node:crypto';
 import type { Deps } from '../deps.ts';
-import { appendAudit } from '../audit/append-audit.ts';
+import { appendAuditInBatch } from '../audit/append-audit.ts';
 import { addSuppression, findConsentRecord, insertConsentRecord, isSuppressed, latestConsentForSubject } from './store.ts';
 
 export type WithdrawResult = { status: 'withdrawn' | 'already_withdrawn'; maskedEmail: string } | { status: 'unknown' };
@@ -15,7 +15,7 @@ export function maskEmail(email: string): string {
 
 export async function withdrawConsent(deps: Deps, consentRecordId: string, channel: string): Promise<WithdrawResult> {
   const now = deps.now();
-  return deps.storage.batcher.run(async (trx) => {
+  return deps.storage.batcher.run(async (trx, batch) => {
     const record = await findConsentRecord(trx, consentRecordId);
     if (!record) return { status: 'unknown' };
     const latest = await latestConsentForSubject(trx, record.subject_key, record.purpose);
@@ -38,7 +38,7 @@ export async function withdrawConsent(deps: Deps, consentRecordId: string, chann
       recorded_at: now.toISOString(),
     });
     await addSuppression(trx, record.subject_key, 'withdrawn', now.toISOString());
-    await appendAudit(trx, now, { actor: 'data-subject', action: 'consent.withdrawn', entityType: 'consent_record', entityId: id, details: { channel } });
+    appendAuditInBatch(batch, now, { actor: 'data-subject', action: 'consent.withdrawn', entityType: 'consent_record', entityId: id, details: { channel } });
     return { status: 'withdrawn', maskedEmail: maskEmail(record.email) };
   });
 }

@@ -4,7 +4,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Deps } from '../deps.ts';
 import type { FormKind } from '../policy/schema.ts';
-import { appendAudit } from '../audit/append-audit.ts';
+import { appendAuditInBatch } from '../audit/append-audit.ts';
 import { grantConsent } from '../consent/grant-consent.ts';
 import { queueMails } from '../mail/queue-mail.ts';
 import { confirmationMail, staffNotificationMail } from '../mail/templates.ts';
@@ -36,7 +36,7 @@ export async function submitInquiry(
   const now = deps.now();
   const deleteAfter = new Date(now.getTime() + policy.retention.follow_up_window_days * 86_400_000);
 
-  return deps.storage.batcher.run(async (trx) => {
+  return deps.storage.batcher.run(async (trx, batch) => {
     const id = randomUUID();
     const reference = newReference();
     const inserted = await insertInquiry(trx, {
@@ -84,7 +84,7 @@ export async function submitInquiry(
       { kind: 'inquiry-confirmation', draft: confirmationMail(policy, deps.config.publicUrl, mailInput, unsubscribeUrl) },
       { kind: 'staff-notification', draft: staffNotificationMail(policy, mailInput, countryName) },
     ]);
-    await appendAudit(trx, now, {
+    appendAuditInBatch(batch, now, {
       actor: 'visitor',
       action: 'inquiry.created',
       entityType: 'inquiry',

@@ -10,10 +10,23 @@
 // failed job is run again on its own (its outcome, success or error, is then final) and
 // the others are run again as a batch. Work must therefore touch nothing but the
 // transaction it is given, so running it twice is the same as running it once.
+//
+// Work can also hand items to a collector (`batch.collect`): each collector runs once,
+// just before COMMIT, with the items of every job in the batch. The audit trail uses this
+// to extend its hash chain once per batch instead of once per job. If a collector fails,
+// no job can be blamed, so every job of the batch is run again on its own.
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from './types.ts';
 
-type Work<T> = (trx: Transaction<Database>) => Promise<T>;
+/** Writes the items collected from every job of one batch, inside its transaction. */
+export type Collector<T> = (trx: Transaction<Database>, items: T[]) => Promise<void>;
+
+export interface Batch {
+  /** Adds an item for `collector`, which runs once with all of them before COMMIT. */
+  collect<T>(collector: Collector<T>, item: T): void;
+}
+
+type Work<T> = (trx: Transaction<Database>, batch: Batch) => Promise<T>;
 interface Job {
   work: Work<unknown>;
   resolve: (value: unknown) => void;
@@ -62,6 +75,15 @@ export class WriteBatcher {
   private async flush(): Promise<void> {
     const batch = this.take();
     const values: unknown[] = [];
+    // Insertion order is kept, so collectors run in the order jobs first used them.
+    const collected = new Map<Collector<unknown>, unknown[]>();
+    const context: Batch = {
+      collect: (collector, item) => {
+        const items = collected.get(collector as Collector<unknown>);
+        if (items) items.push(item);
+        else collected.set(collector as Collector<unknown>, [item]);
+      },
+    };
     let trx;
     try {
       trx = await this.db.startTransaction().execute();
@@ -71,7 +93,7 @@ export class WriteBatcher {
     }
     for (let i = 0; i < batch.length; i++) {
       try {
-        values.push(await batch[i].work(trx));
+        values.push(await batch[i].work(trx, context));
       } catch (error) {
         await trx.rollback().execute().catch(() => undefined);
         if (batch.length === 1) {
@@ -83,6 +105,18 @@ export class WriteBatcher {
         this.queue.unshift(batch[i], ...batch.slice(0, i), ...batch.slice(i + 1));
         return;
       }
+    }
+    try {
+      for (const [collector, items] of collected) await collector(trx, items);
+    } catch (error) {
+      await trx.rollback().execute().catch(() => undefined);
+      if (batch.length === 1) {
+        batch[0].reject(error);
+        return;
+      }
+      for (const job of batch) job.alone = true;
+      this.queue.unshift(...batch);
+      return;
     }
     try {
       await trx.commit().execute();

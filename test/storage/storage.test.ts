@@ -1,9 +1,11 @@
 // Storage on every reachable database: migrations, the node:sqlite driver, group commit
-// with per-job savepoints, and the hash-chained audit trail.
+// (a failing job reruns alone, collectors run once per batch), and the hash-chained
+// audit trail.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
-import { appendAudit, verifyAuditChain } from '../../src/audit/append-audit.ts';
+import { appendAudit, appendAuditInBatch, verifyAuditChain } from '../../src/audit/append-audit.ts';
+import type { Collector } from '../../src/storage/write-batcher.ts';
 import { migrateToLatest } from '../../src/storage/migrate.ts';
 import { availableDbKinds, testDb } from '../support/db.ts';
 
@@ -136,6 +138,61 @@ describe('storage', () => {
 
           await t.storage.db.updateTable('audit_log').set({ details: '{"n":999}' }).where('seq', '=', 10).execute();
           assert.deepEqual(await verifyAuditChain(t.storage.db), { ok: false, entries: 9, brokenAt: 10 });
+        } finally {
+          await t.close();
+        }
+      });
+
+      test('group commit: a collector runs once per batch with the items of the jobs that succeeded', async () => {
+        const t = await testDb(kind);
+        try {
+          await sql`create table collected (item text primary key)`.execute(t.storage.db);
+          const calls: string[][] = [];
+          const collector: Collector<string> = async (trx, items) => {
+            calls.push([...items]);
+            if (items.includes('poison')) throw new Error('collector refuses poison');
+            for (const item of items) await sql`insert into collected (item) values (${item})`.execute(trx);
+          };
+          const jobs = Array.from({ length: 20 }, (_, i) =>
+            t.storage.batcher.run(async (trx, batch) => {
+              await trx.insertInto('inquiry').values(inquiryRow(i)).execute();
+              batch.collect(collector, i === 13 ? 'poison' : `item${i}`);
+              if (i === 5) throw new Error('job 5 fails in its own work');
+              return i;
+            }),
+          );
+          const settled = await Promise.allSettled(jobs);
+          const failed = settled.flatMap((s, i) => (s.status === 'rejected' ? [i] : []));
+          // Job 5 fails by itself; job 13's item makes the collector fail, and only job 13 is blamed once each job runs alone.
+          assert.deepEqual(failed, [5, 13]);
+          const ids = (await t.storage.db.selectFrom('inquiry').select('id').execute()).map((r) => r.id).sort();
+          assert.deepEqual(ids, Array.from({ length: 20 }, (_, i) => i).filter((i) => i !== 5 && i !== 13).map((i) => `id-${i}`).sort());
+          const written = (await sql<{ item: string }>`select item from collected`.execute(t.storage.db)).rows.map((r) => r.item).sort();
+          assert.deepEqual(written, ids.map((id) => `item${id.slice(3)}`).sort(), 'collected items of committed jobs only, each once');
+          assert.ok(calls.some((items) => items.length > 1), 'the collector saw several jobs at once');
+        } finally {
+          await t.close();
+        }
+      });
+
+      test('audit: entries appended in batches form one chain, in order, with none from failed jobs', async () => {
+        const t = await testDb(kind);
+        try {
+          const at = new Date('2026-11-25T12:00:00Z');
+          const jobs = Array.from({ length: 50 }, (_, i) =>
+            t.storage.batcher.run(async (trx, batch) => {
+              await trx.insertInto('inquiry').values(inquiryRow(i)).execute();
+              appendAuditInBatch(batch, at, { actor: 'test', action: 'inquiry.created', entityType: 'inquiry', entityId: `id-${i}` });
+              if (i % 9 === 4) throw new Error('fails after auditing');
+            }),
+          );
+          await Promise.allSettled(jobs);
+          await t.storage.db.transaction().execute((trx) => appendAudit(trx, at, { actor: 'test', action: 'single', entityType: 'x', entityId: 'after' }));
+          const kept = Array.from({ length: 50 }, (_, i) => i).filter((i) => i % 9 !== 4);
+          assert.deepEqual(await verifyAuditChain(t.storage.db), { ok: true, entries: kept.length + 1 });
+          const entities = (await t.storage.db.selectFrom('audit_log').select(['seq', 'entity_id']).orderBy('seq').execute()).map((r) => r.entity_id);
+          assert.deepEqual(entities.slice(0, -1).sort(), kept.map((i) => `id-${i}`).sort(), 'an entry stands or falls with its job');
+          assert.equal(entities.at(-1), 'after');
         } finally {
           await t.close();
         }
