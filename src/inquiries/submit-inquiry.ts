@@ -6,7 +6,7 @@ import type { Deps } from '../deps.ts';
 import type { FormKind } from '../policy/schema.ts';
 import { appendAuditInBatch } from '../audit/append-audit.ts';
 import { grantConsent } from '../consent/grant-consent.ts';
-import { queueMails } from '../mail/queue-mail.ts';
+import { queueMailsInBatch } from '../mail/queue-mail.ts';
 import { confirmationMail, staffNotificationMail } from '../mail/templates.ts';
 import { countryOptions } from './countries.ts';
 import { findBySubmissionKey, insertInquiry } from './store.ts';
@@ -80,7 +80,7 @@ export async function submitInquiry(
 
     const mailInput = { ...inquiry, form, reference };
     const countryName = countryOptions.find((c) => c.code === inquiry.country)?.name ?? inquiry.country;
-    await queueMails(trx, now, id, [
+    queueMailsInBatch(batch, now, id, [
       { kind: 'inquiry-confirmation', draft: confirmationMail(policy, deps.config.publicUrl, mailInput, unsubscribeUrl) },
       { kind: 'staff-notification', draft: staffNotificationMail(policy, mailInput, countryName) },
     ]);

@@ -11,36 +11,38 @@ export interface NewMessage {
   subject: string;
   text: string;
   headers: Record<string, string>;
+  /** When it was queued: also when it is first due. */
+  queuedAt: string;
 }
+
+// 14 columns a row: 500 rows stay well under SQLite's 32,766 bound parameters.
+const INSERT_CHUNK = 500;
 
 /** One statement for all of them: the intake path queues two messages per submission. */
-export async function insertMessages(db: Db, messages: NewMessage[], at: string): Promise<void> {
-  if (messages.length === 0) return;
-  await db
-    .insertInto('outbox')
-    .values(
-      messages.map((message) => ({
-        id: message.id,
-        kind: message.kind,
-        inquiry_id: message.inquiryId,
-        to_address: message.to,
-        subject: message.subject,
-        text_body: message.text,
-        headers: JSON.stringify(message.headers),
-        status: 'pending',
-        attempts: 0,
-        next_attempt_at: at,
-        locked_until: null,
-        last_error: null,
-        created_at: at,
-        sent_at: null,
-      })),
-    )
-    .execute();
-}
-
-export async function insertMessage(db: Db, message: NewMessage, at: string): Promise<void> {
-  await insertMessages(db, [message], at);
+export async function insertMessages(db: Db, messages: NewMessage[]): Promise<void> {
+  for (let i = 0; i < messages.length; i += INSERT_CHUNK) {
+    await db
+      .insertInto('outbox')
+      .values(
+        messages.slice(i, i + INSERT_CHUNK).map((message) => ({
+          id: message.id,
+          kind: message.kind,
+          inquiry_id: message.inquiryId,
+          to_address: message.to,
+          subject: message.subject,
+          text_body: message.text,
+          headers: JSON.stringify(message.headers),
+          status: 'pending',
+          attempts: 0,
+          next_attempt_at: message.queuedAt,
+          locked_until: null,
+          last_error: null,
+          created_at: message.queuedAt,
+          sent_at: null,
+        })),
+      )
+      .execute();
+  }
 }
 
 /** Takes a lease on due messages so that several app instances never send one twice. */

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { Database } from '../storage/types.ts';
-import { insertMessages } from './outbox-store.ts';
+import type { Batch, Collector } from '../storage/write-batcher.ts';
+import { insertMessages, type NewMessage } from './outbox-store.ts';
 import type { MailDraft } from './templates.ts';
 
 // One bare address: a plain or quoted local part, no display name, no list, no control
@@ -24,16 +25,30 @@ export function assertSafeDraft(draft: Pick<MailDraft, 'to' | 'headers'>): void 
   }
 }
 
-/** Writes the message to the outbox inside the caller's transaction: it is sent only if that commits. */
-export async function queueMail(trx: Transaction<Database>, at: Date, kind: string, inquiryId: string | null, draft: MailDraft): Promise<string> {
-  const [id] = await queueMails(trx, at, inquiryId, [{ kind, draft }]);
-  return id;
+type QueueItem = { kind: string; draft: MailDraft };
+
+// Every draft is checked before anything is written, so a bad one fails its own job.
+function toMessages(at: Date, inquiryId: string | null, items: QueueItem[]): NewMessage[] {
+  for (const { draft } of items) assertSafeDraft(draft);
+  const queuedAt = at.toISOString();
+  return items.map(({ kind, draft }) => ({ id: randomUUID(), kind, inquiryId, to: draft.to, subject: draft.subject, text: draft.text, headers: draft.headers, queuedAt }));
 }
 
-/** Several messages in one statement, all or none (every draft is checked first). */
-export async function queueMails(trx: Transaction<Database>, at: Date, inquiryId: string | null, items: Array<{ kind: string; draft: MailDraft }>): Promise<string[]> {
-  for (const { draft } of items) assertSafeDraft(draft);
-  const messages = items.map(({ kind, draft }) => ({ id: randomUUID(), kind, inquiryId, to: draft.to, subject: draft.subject, text: draft.text, headers: draft.headers }));
-  await insertMessages(trx, messages, at.toISOString());
+/** Writes the message to the outbox inside the caller's transaction: it is sent only if that commits. */
+export async function queueMail(trx: Transaction<Database>, at: Date, kind: string, inquiryId: string | null, draft: MailDraft): Promise<string> {
+  const [message] = toMessages(at, inquiryId, [{ kind, draft }]);
+  await insertMessages(trx, [message]);
+  return message.id;
+}
+
+const insertCollectedMessages: Collector<NewMessage> = (trx, messages) => insertMessages(trx, messages);
+
+/**
+ * Inside a batched unit of work: the messages are written with every other job's in one
+ * statement just before the batch's COMMIT, so they exist exactly when the job's change does.
+ */
+export function queueMailsInBatch(batch: Batch, at: Date, inquiryId: string | null, items: QueueItem[]): string[] {
+  const messages = toMessages(at, inquiryId, items);
+  for (const message of messages) batch.collect(insertCollectedMessages, message);
   return messages.map((m) => m.id);
 }

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { projectRoot } from '../../src/config.ts';
-import { insertMessage } from '../../src/mail/outbox-store.ts';
+import { insertMessages } from '../../src/mail/outbox-store.ts';
 import { queueMail } from '../../src/mail/queue-mail.ts';
 import { confirmationMail, staffNotificationMail, type InquiryMailInput } from '../../src/mail/templates.ts';
 import { MailWorker } from '../../src/mail/worker.ts';
@@ -383,7 +383,7 @@ describe('no header injection', () => {
       assert.equal((await outboxRows(server)).length, 0, 'the refused drafts left nothing behind');
 
       // A row written around queueMail is held back by the worker, not sent.
-      await insertMessage(deps.storage.db, { id: crypto.randomUUID(), kind: 'inquiry-confirmation', inquiryId: null, to: bad[0], subject: 's', text: 't', headers: {} }, new Date(clock.t).toISOString());
+      await insertMessages(deps.storage.db, [{ id: crypto.randomUUID(), kind: 'inquiry-confirmation', inquiryId: null, to: bad[0], subject: 's', text: 't', headers: {}, queuedAt: new Date(clock.t).toISOString() }]);
       assert.deepEqual(await server.running.mail!.runOnce(), { sent: 0, failed: 1 });
       const [row] = await outboxRows(server);
       assert.equal(row.status, 'pending');
