@@ -105,6 +105,7 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
   await app.register(formbody, { bodyLimit: config.bodyLimitBytes });
   await app.register(rateLimit, {
     global: false,
+    ...(await sharedRateLimitStore(app, config.redisUrl)),
     // The limiter keys on a keyed hash, so client addresses are never held in memory.
     keyGenerator: (req) => deps.signer.keyedHash('rate-limit', req.ip).slice(0, 32),
     errorResponseBuilder: (_req, context) => {
@@ -179,4 +180,31 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
   await app.register(async (scope) => consentRoutes(scope, deps));
 
   return app;
+}
+
+/**
+ * With REDIS_URL, instances share their counters (keyed hashes with a TTL, never an
+ * address). Commands fail fast instead of queueing while Redis is away, and the limiter
+ * then lets posts through: a visitor is never refused because our store is down, and the
+ * honeypot and fill-time checks still apply. Loaded only when configured.
+ */
+async function sharedRateLimitStore(app: FastifyInstance, redisUrl: string | undefined): Promise<object> {
+  if (!redisUrl) return {};
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(redisUrl, { connectTimeout: 1000, maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true });
+  let healthy = true;
+  redis.on('ready', () => {
+    if (!healthy) app.log.info('rate-limit store (Redis) is back; limits are shared again');
+    healthy = true;
+  });
+  redis.on('error', (err: Error & { code?: string }) => {
+    // Once per outage: ioredis reports every reconnect attempt.
+    if (healthy) app.log.warn({ code: err.code }, 'rate-limit store (Redis) unavailable; form posts are not rate limited until it returns');
+    healthy = false;
+  });
+  await redis.connect().catch(() => undefined);
+  app.addHook('onClose', async () => {
+    redis.disconnect();
+  });
+  return { redis, nameSpace: 'lumetrax:rate-limit:', skipOnError: true };
 }

@@ -19,6 +19,7 @@ const envSchema = z.object({
   PUBLIC_URL: z.url().optional(),
   SECRET_KEY: z.string().min(32, 'must be at least 32 characters of random text').optional(),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional(),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
   MAIL_POLL_MS: intFrom(50, 3_600_000).default(2000),
   MAIL_MAX_BACKOFF_SECONDS: intFrom(1, 86_400).default(3600),
   RATE_LIMIT_MAX: intFrom(1, 10_000_000).default(10),
@@ -47,6 +48,8 @@ export interface Config {
   smtpUrl: string | undefined;
   mailPollMs: number;
   mailMaxBackoffSeconds: number;
+  /** Shared rate-limit store for several instances; unset keeps limits in memory. */
+  redisUrl: string | undefined;
   rateLimitMax: number;
   rateLimitWindowSeconds: number;
   bodyLimitBytes: number;
@@ -104,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = projectR
     smtpUrl: e.SMTP_URL,
     mailPollMs: e.MAIL_POLL_MS,
     mailMaxBackoffSeconds: e.MAIL_MAX_BACKOFF_SECONDS,
+    redisUrl: e.REDIS_URL,
     rateLimitMax: e.RATE_LIMIT_MAX,
     rateLimitWindowSeconds: e.RATE_LIMIT_WINDOW_SECONDS,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
