@@ -6,15 +6,17 @@ export async function findBySubmissionKey(trx: Transaction<Database>, key: strin
 }
 
 /**
- * False when a row with the same submission key already exists (a resend, or a double
- * click that reached another instance): that must read as a resend, not fail on the
- * unique index. Inserting first saves a lookup on every new submission.
+ * False when a unique key is taken: the submission key (a resend, or a double click that
+ * reached another instance), which must read as a resend, or by rare chance the random
+ * reference, which the caller draws again. A failed statement would abort the whole
+ * transaction on PostgreSQL, hence DO NOTHING. Inserting first saves a lookup on every
+ * new submission.
  */
 export async function insertInquiry(trx: Transaction<Database>, inquiry: NewInquiry): Promise<boolean> {
   const row = await trx
     .insertInto('inquiry')
     .values(inquiry)
-    .onConflict((oc) => oc.column('submission_key').doNothing())
+    .onConflict((oc) => oc.doNothing())
     .returning('id')
     .executeTakeFirst();
   return row !== undefined;

@@ -37,29 +37,33 @@ export async function submitInquiry(
   const deleteAfter = new Date(now.getTime() + policy.retention.follow_up_window_days * 86_400_000);
 
   return deps.storage.batcher.run(async (trx, batch) => {
-    const id = randomUUID();
-    const reference = newReference();
-    const inserted = await insertInquiry(trx, {
-      id,
-      reference,
-      form,
-      name: inquiry.name,
-      email: inquiry.email,
-      company: inquiry.company,
-      role: inquiry.role,
-      country: inquiry.country,
-      context: inquiry.context || null,
-      free_mail: inquiry.freeMail ? 1 : 0,
-      notice_version: current.version,
-      submission_key: input.submissionKey,
-      created_at: now.toISOString(),
-      delete_after: deleteAfter.toISOString(),
-    });
-    if (!inserted) {
+    let id = '';
+    let reference = '';
+    for (let attempt = 1; ; attempt++) {
+      id = randomUUID();
+      reference = newReference();
+      const inserted = await insertInquiry(trx, {
+        id,
+        reference,
+        form,
+        name: inquiry.name,
+        email: inquiry.email,
+        company: inquiry.company,
+        role: inquiry.role,
+        country: inquiry.country,
+        context: inquiry.context || null,
+        free_mail: inquiry.freeMail ? 1 : 0,
+        notice_version: current.version,
+        submission_key: input.submissionKey,
+        created_at: now.toISOString(),
+        delete_after: deleteAfter.toISOString(),
+      });
+      if (inserted) break;
       // The same form was stored before (a resend, a double click, another instance).
       const winner = await findBySubmissionKey(trx, input.submissionKey);
-      if (!winner) throw new Error('submission key conflict without a stored inquiry');
-      return { inquiryId: winner.id, reference: winner.reference, duplicate: true };
+      if (winner) return { inquiryId: winner.id, reference: winner.reference, duplicate: true };
+      // Otherwise the random reference (40 bits) was taken: draw another.
+      if (attempt === 5) throw new Error('no free inquiry reference after 5 draws');
     }
 
     let unsubscribeUrl: string | null = null;

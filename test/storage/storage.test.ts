@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { appendAudit, appendAuditInBatch, verifyAuditChain } from '../../src/audit/append-audit.ts';
 import type { Collector } from '../../src/storage/write-batcher.ts';
+import { insertInquiry } from '../../src/inquiries/store.ts';
 import { migrateToLatest } from '../../src/storage/migrate.ts';
 import { availableDbKinds, testDb } from '../support/db.ts';
 
@@ -193,6 +194,25 @@ describe('storage', () => {
           const entities = (await t.storage.db.selectFrom('audit_log').select(['seq', 'entity_id']).orderBy('seq').execute()).map((r) => r.entity_id);
           assert.deepEqual(entities.slice(0, -1).sort(), kept.map((i) => `id-${i}`).sort(), 'an entry stands or falls with its job');
           assert.equal(entities.at(-1), 'after');
+        } finally {
+          await t.close();
+        }
+      });
+
+      test('inquiry insert: a taken submission key or reference answers false and leaves the transaction usable', async () => {
+        const t = await testDb(kind);
+        try {
+          const outcome = await t.storage.db.transaction().execute(async (trx) => {
+            const first = await insertInquiry(trx, inquiryRow(1));
+            const sameKey = await insertInquiry(trx, { ...inquiryRow(2), submission_key: 'key-1' });
+            const sameReference = await insertInquiry(trx, { ...inquiryRow(3), reference: inquiryRow(1).reference });
+            // On PostgreSQL a failed statement would have aborted the transaction here.
+            const next = await insertInquiry(trx, inquiryRow(4));
+            return [first, sameKey, sameReference, next];
+          });
+          assert.deepEqual(outcome, [true, false, false, true]);
+          const ids = (await t.storage.db.selectFrom('inquiry').select('id').orderBy('id').execute()).map((r) => r.id);
+          assert.deepEqual(ids, ['id-1', 'id-4']);
         } finally {
           await t.close();
         }
