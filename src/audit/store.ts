@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import { insertChunks } from '../storage/insert-chunks.ts';
 import type { AuditEntry, Database } from '../storage/types.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -17,14 +18,11 @@ export async function claimSeqs(db: Db, count: number): Promise<{ firstSeq: numb
   return { firstSeq: Number(row.seq) - count + 1, prevHash: row.hash };
 }
 
-// 9 columns a row: 500 rows stay well under SQLite's 32,766 bound parameters.
-const INSERT_CHUNK = 500;
-
 /** Entries in chain order; the head then points at the last one. */
 export async function insertEntries(db: Db, entries: AuditEntry[]): Promise<void> {
   if (entries.length === 0) return;
-  for (let i = 0; i < entries.length; i += INSERT_CHUNK) {
-    await db.insertInto('audit_log').values(entries.slice(i, i + INSERT_CHUNK)).execute();
+  for (const chunk of insertChunks(entries, Object.keys(entries[0]).length)) {
+    await db.insertInto('audit_log').values(chunk).execute();
   }
   await db.updateTable('audit_head').set({ hash: entries[entries.length - 1].hash }).where('id', '=', 1).execute();
 }

@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import { insertChunks } from '../storage/insert-chunks.ts';
 import type { Database, OutboxRow } from '../storage/types.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -15,33 +16,27 @@ export interface NewMessage {
   queuedAt: string;
 }
 
-// 14 columns a row: 500 rows stay well under SQLite's 32,766 bound parameters.
-const INSERT_CHUNK = 500;
-
 /** One statement for all of them: the intake path queues two messages per submission. */
 export async function insertMessages(db: Db, messages: NewMessage[]): Promise<void> {
-  for (let i = 0; i < messages.length; i += INSERT_CHUNK) {
-    await db
-      .insertInto('outbox')
-      .values(
-        messages.slice(i, i + INSERT_CHUNK).map((message) => ({
-          id: message.id,
-          kind: message.kind,
-          inquiry_id: message.inquiryId,
-          to_address: message.to,
-          subject: message.subject,
-          text_body: message.text,
-          headers: JSON.stringify(message.headers),
-          status: 'pending',
-          attempts: 0,
-          next_attempt_at: message.queuedAt,
-          locked_until: null,
-          last_error: null,
-          created_at: message.queuedAt,
-          sent_at: null,
-        })),
-      )
-      .execute();
+  if (messages.length === 0) return;
+  const rows = messages.map((message) => ({
+    id: message.id,
+    kind: message.kind,
+    inquiry_id: message.inquiryId,
+    to_address: message.to,
+    subject: message.subject,
+    text_body: message.text,
+    headers: JSON.stringify(message.headers),
+    status: 'pending' as const,
+    attempts: 0,
+    next_attempt_at: message.queuedAt,
+    locked_until: null,
+    last_error: null,
+    created_at: message.queuedAt,
+    sent_at: null,
+  }));
+  for (const chunk of insertChunks(rows, Object.keys(rows[0]).length)) {
+    await db.insertInto('outbox').values(chunk).execute();
   }
 }
 
