@@ -1,5 +1,5 @@
 // The Kysely factory: node:sqlite by default, PostgreSQL when DATABASE_URL says so.
-import { mkdirSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
@@ -27,7 +27,7 @@ export function openStorage(target: DatabaseTarget, options: StorageOptions = {}
   // pg is loaded only for PostgreSQL, so the embedded default does not carry it.
   let db: Kysely<Database>;
   if (target.kind === 'sqlite') {
-    if (target.path !== ':memory:') mkdirSync(dirname(target.path), { recursive: true });
+    if (target.path !== ':memory:') secureDataFolder(dirname(target.path));
     const raw = openSqlite({ path: target.path, synchronous: options.sqliteSynchronous ?? 'FULL' });
     db = new Kysely<Database>({ dialect: sqliteDialect(raw) });
   } else {
@@ -51,6 +51,24 @@ export function openStorage(target: DatabaseTarget, options: StorageOptions = {}
     },
     close: () => db.destroy(),
   };
+}
+
+/**
+ * The folder holding the database is owner-only (0700): created so, and tightened when an
+ * earlier version or another step (the secret key's first write) made it under umask 022.
+ * Only a folder that looks like a data folder is tightened: ours, not sticky (/tmp), and
+ * holding no subfolders. A shared folder such as /var/lib or a home folder is left as
+ * it is; the database files in it are owner-only regardless (sqlite-driver.ts).
+ */
+function secureDataFolder(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = lstatSync(dir);
+  if ((st.mode & 0o077) === 0 || !st.isDirectory()) return;
+  const ours = typeof process.getuid !== 'function' || st.uid === process.getuid();
+  const sticky = (st.mode & 0o1000) !== 0;
+  if (!ours || sticky) return;
+  if (readdirSync(dir, { withFileTypes: true }).some((e) => e.isDirectory())) return;
+  chmodSync(dir, 0o700);
 }
 
 /** True for errors that mean "the database is not there", as opposed to bad data. */

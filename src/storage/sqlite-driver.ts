@@ -1,6 +1,7 @@
 // Kysely ships a SQLite dialect for better-sqlite3-shaped databases. node:sqlite is close
 // to that shape; this adapter supplies the missing piece (`reader`) and caches prepared
 // statements, so no native addon is needed.
+import { chmodSync, closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync } from 'node:fs';
 import { DatabaseSync, type StatementSync, type SQLInputValue } from 'node:sqlite';
 import { SqliteDialect, type SqliteStatement } from 'kysely';
 
@@ -18,7 +19,45 @@ function toSqlite(value: unknown): SQLInputValue {
   return value as SQLInputValue;
 }
 
+const OWNER_ONLY = 0o600;
+// Files SQLite keeps beside the database; each holds personal data while it exists.
+const COMPANIONS = ['-wal', '-shm', '-journal'];
+
+/**
+ * The database file is created owner-only (0600), and an existing one readable by others
+ * is tightened, before SQLite opens it. SQLite creates -wal, -shm and -journal with the
+ * main file's mode, so those follow; ones left by an earlier version are tightened too.
+ */
+function secureDatabaseFile(path: string): void {
+  const fd = openSync(path, constants.O_RDWR | constants.O_CREAT, OWNER_ONLY);
+  try {
+    if ((fstatSync(fd).mode & 0o777) !== OWNER_ONLY) fchmodSync(fd, OWNER_ONLY);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function secureCompanions(path: string): void {
+  for (const suffix of COMPANIONS) {
+    let mode: number;
+    try {
+      const st = lstatSync(path + suffix);
+      if (!st.isFile()) continue;
+      mode = st.mode & 0o777;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw error;
+    }
+    if (mode !== OWNER_ONLY) chmodSync(path + suffix, OWNER_ONLY);
+  }
+}
+
 export function openSqlite(options: SqliteOptions): DatabaseSync {
+  const onDisk = options.path !== ':memory:' && options.path !== '';
+  if (onDisk) {
+    secureDatabaseFile(options.path);
+    secureCompanions(options.path);
+  }
   const db = new DatabaseSync(options.path, { enableForeignKeyConstraints: true });
   // WAL keeps readers off the writer's back; FULL sync makes every acknowledged commit
   // survive power loss; secure_delete zeroes freed pages so deleted personal data is gone.
@@ -26,6 +65,8 @@ export function openSqlite(options: SqliteOptions): DatabaseSync {
   db.exec(`PRAGMA synchronous = ${options.synchronous}`);
   db.exec('PRAGMA secure_delete = ON');
   db.exec('PRAGMA busy_timeout = 5000');
+  // Switching to WAL has just created -wal and -shm; check them rather than trust the VFS.
+  if (onDisk) secureCompanions(options.path);
   return db;
 }
 
