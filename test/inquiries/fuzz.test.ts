@@ -30,6 +30,22 @@ function first(pairs: Pairs, key: string): string | undefined {
 }
 
 const tidy = (s: string) => s.normalize('NFC').replace(/\s+/g, ' ').trim();
+
+// A run cut short by its time limit fails (markInterruptAsFailure): without it, a run
+// that checked only a few cases before the limit passed as if it had checked them all.
+// numRuns is sized to take a few seconds on two shared cores; the limit is many times
+// that, and also bounds shrinking after a failure (which is then still reported).
+const randomRuns = { numRuns: 400, interruptAfterTimeLimit: 60_000, markInterruptAsFailure: true } as const;
+const malformedRuns = { numRuns: 300, interruptAfterTimeLimit: 30_000, markInterruptAsFailure: true } as const;
+
+test('a property run cut short by its time limit fails instead of passing', async () => {
+  const slow = fc.asyncProperty(fc.nat(), async () => {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  });
+  for (const settings of [randomRuns, malformedRuns]) {
+    await assert.rejects(fc.assert(slow, { ...settings, interruptAfterTimeLimit: 100 }), /interrupted/i);
+  }
+});
 const LINE_OR_CONTROL = /[\u0000-\u001F\u007F-\u009F\u2028\u2029]/;
 
 describe('form intake fuzzing', () => {
@@ -269,8 +285,7 @@ describe('form intake fuzzing', () => {
         if (s.honeypot !== undefined) pairs.push(['leave_blank', s.honeypot]);
         await postAndCheck(s.form, pairs, JSON.stringify(pairs).slice(0, 200));
       }),
-      // The time limit only bounds shrinking after a failure; a failure is still reported.
-      { numRuns: 1000, interruptAfterTimeLimit: 90_000 },
+      randomRuns,
     );
   });
 
@@ -304,7 +319,7 @@ describe('form intake fuzzing', () => {
         }
         assert.doesNotMatch(html, /\bat [\w.<>]+ \(|node:internal/, `${where}: a stack trace`);
       }),
-      { numRuns: 300, interruptAfterTimeLimit: 30_000 },
+      malformedRuns,
     );
   });
 });
