@@ -1,29 +1,24 @@
 // buildApp(deps): the Fastify instance. HTTP concerns live here and in http/; each
-// domain registers its own routes.
+// domain registers its own routes and says, in its route config, how its form is shown
+// again (`rerender`) and whether a post counts against the shared form budget.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
-import formbody from '@fastify/formbody';
 import helmet from 'helmet';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import { join } from 'node:path';
-import { projectRoot } from './config.ts';
+import { formBodyLimitBytes, projectRoot } from './config.ts';
 import type { Deps } from './deps.ts';
 import { consentRoutes } from './consent/routes.ts';
 import { declaredCookieNames } from './http/cookies.ts';
-import { AppError, statusForCode, titles } from './http/errors.ts';
+import { AppError, messageForStatus, statusForCode, titles } from './http/errors.ts';
 import { html } from './http/html.ts';
 import { page } from './http/layout.ts';
-import { formReplyFor, inquiryRoutes } from './inquiries/routes.ts';
-import { readValues } from './inquiries/validate-inquiry.ts';
+import { render, statusBody } from './http/render.ts';
+import { inquiryRoutes } from './inquiries/routes.ts';
 import { siteRoutes } from './site/routes.ts';
-import type { FormKind } from './policy/schema.ts';
-
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    formKind?: FormKind;
-  }
-}
 
 export interface BuildOptions {
   logger?: boolean | object;
@@ -39,9 +34,99 @@ function setCookieNames(header: unknown): string[] {
   return list.map((c) => String(c).split('=')[0].trim());
 }
 
+/**
+ * The security headers, worked out once at start: the same list goes on routed answers,
+ * on framework errors that bypass the hooks, and on answers written straight to the
+ * socket, so no answer leaves without them.
+ */
+function securityHeaderList(https: boolean): Array<[string, string]> {
+  const middleware = helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'"],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+        objectSrc: ["'none'"],
+        ...(https ? { upgradeInsecureRequests: [] } : {}),
+      },
+    },
+    strictTransportSecurity: https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    // same-origin: nothing is ever sent to another site, and same-origin form posts keep
+    // a real Origin header for browsers that predate Sec-Fetch-Site.
+    referrerPolicy: { policy: 'same-origin' },
+    frameguard: { action: 'deny' },
+  });
+  const headers = new Map<string, string>();
+  const recorder = {
+    setHeader: (name: string, value: unknown) => headers.set(name.toLowerCase(), String(value)),
+    removeHeader: (name: string) => headers.delete(name.toLowerCase()),
+    getHeader: (name: string) => headers.get(name.toLowerCase()),
+  };
+  // Our directives are static (no per-request nonce), so one run gives every header.
+  middleware({ headers: {} } as IncomingMessage, recorder as unknown as ServerResponse, () => undefined);
+  headers.set('permissions-policy', 'browsing-topics=(), interest-cohort=(), camera=(), microphone=(), geolocation=(), payment=()');
+  return [...headers];
+}
+
+/** Reads an urlencoded body as bytes, so that bytes which are not UTF-8 are seen. */
+function parseFormBody(raw: Buffer): Record<string, string | string[]> {
+  // Lossy on purpose: a byte sequence that is not UTF-8 becomes U+FFFD, which validation
+  // refuses as "characters we can't read" while the rest of the input is shown again.
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  const hex = (c: number) => (c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x41 && c <= 0x46 ? c - 0x37 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1);
+  const decode = (start: number, end: number): string => {
+    const out = Buffer.allocUnsafe(end - start);
+    let n = 0;
+    for (let i = start; i < end; i++) {
+      const c = raw[i];
+      if (c === 0x2b) out[n++] = 0x20;
+      else if (c === 0x25 && i + 2 < end && hex(raw[i + 1]) >= 0 && hex(raw[i + 2]) >= 0) {
+        out[n++] = hex(raw[i + 1]) * 16 + hex(raw[i + 2]);
+        i += 2;
+      } else out[n++] = c; // a stray "%" stays as typed
+    }
+    return decoder.decode(out.subarray(0, n));
+  };
+  // No prototype: "__proto__" or "constructor" posted as names are plain keys.
+  const body = Object.create(null) as Record<string, string | string[]>;
+  let start = 0;
+  while (start <= raw.length) {
+    let end = raw.indexOf(0x26, start);
+    if (end < 0) end = raw.length;
+    if (end > start) {
+      let eq = raw.indexOf(0x3d, start);
+      if (eq < 0 || eq > end) eq = end;
+      const key = decode(start, eq);
+      const value = eq < end ? decode(eq + 1, end) : '';
+      const seen = body[key];
+      body[key] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
+    }
+    start = end + 1;
+  }
+  return body;
+}
+
 export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<FastifyInstance> {
   const { config } = deps;
   const orgName = deps.policy.policy.organisation.name;
+  // The largest valid form must never be refused as too large; BODY_LIMIT_BYTES overrides.
+  if (!config.bodyLimitBytes) config.bodyLimitBytes = formBodyLimitBytes(deps.policy.policy);
+  const bodyLimit = config.bodyLimitBytes;
+  const headerList = securityHeaderList(config.https);
+  const applySecurityHeaders = (res: ServerResponse) => {
+    for (const [name, value] of headerList) res.setHeader(name, value);
+  };
+
+  const errorPage = (status: number, message: string) =>
+    page({ title: titles[status] ?? 'Error', orgName, path: '', body: statusBody(titles[status] ?? 'Error', message), noindex: true });
+
   const app = Fastify({
     logger:
       options.logger === false
@@ -56,39 +141,54 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
             },
             ...(typeof options.logger === 'object' ? options.logger : {}),
           },
-    bodyLimit: config.bodyLimitBytes,
+    bodyLimit,
     trustProxy: config.trustProxy,
     return503OnClosing: true,
+    // A body trickled in byte by byte is cut off: the whole request must arrive within
+    // the request timeout and its headers within the headers timeout.
+    requestTimeout: config.requestTimeoutSeconds * 1000,
+    http: {
+      requestTimeout: config.requestTimeoutSeconds * 1000,
+      headersTimeout: config.headersTimeoutSeconds * 1000,
+      // Node checks the timeouts on this interval (30 s by default, longer than the limits).
+      connectionsCheckingInterval: Math.min(1000, config.headersTimeoutSeconds * 250),
+    },
+    // Errors raised before routing (a bad escape in the URL, an over-long path segment)
+    // get the same page and headers as every other answer, and never echo the URL.
+    frameworkErrors: (error: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+      const status = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : error.code === 'FST_ERR_BAD_URL' ? 400 : (error.statusCode ?? 500);
+      req.log.info({ status, code: error.code }, 'request refused');
+      applySecurityHeaders(reply.raw);
+      return reply.code(status).type('text/html; charset=utf-8').send(errorPage(status, messageForStatus(status, bodyLimit)));
+    },
+    // Connection-level errors (malformed request line, headers too large, too slow) are
+    // answered on the socket itself: same page, same headers, connection closed.
+    clientErrorHandler: (err: Error & { code?: string }, socket: Socket) => {
+      if (err.code === 'ECONNRESET' || socket.destroyed) return;
+      const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+      app.log.info({ status, code: err.code }, 'connection refused');
+      if (socket.writable) {
+        const body = errorPage(status, messageForStatus(status, bodyLimit));
+        const head = [
+          `HTTP/1.1 ${status} ${titles[status] ?? 'Error'}`,
+          'content-type: text/html; charset=utf-8',
+          `content-length: ${Buffer.byteLength(body)}`,
+          'cache-control: no-store',
+          'connection: close',
+          ...headerList.map(([name, value]) => `${name}: ${value}`),
+        ];
+        socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
+      }
+      socket.destroySoon();
+    },
   });
 
-  // Built once: @fastify/helmet rebuilt the middleware (and re-parsed the CSP) per request.
-  const securityHeaders = helmet({
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'"],
-        fontSrc: ["'self'"],
-        connectSrc: ["'self'"],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-        baseUri: ["'none'"],
-        objectSrc: ["'none'"],
-        ...(config.https ? { upgradeInsecureRequests: [] } : {}),
-      },
-    },
-    strictTransportSecurity: config.https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
-    // same-origin: nothing is ever sent to another site, and same-origin form posts keep
-    // a real Origin header for browsers that predate Sec-Fetch-Site.
-    referrerPolicy: { policy: 'same-origin' },
-    frameguard: { action: 'deny' },
+  app.addHook('onRequest', (_req, reply, done) => {
+    applySecurityHeaders(reply.raw);
+    done();
   });
-  app.addHook('onRequest', (req, reply, done) => securityHeaders(req.raw, reply.raw, (err?: unknown) => done(err as Error | undefined)));
   const declaredCookies = declaredCookieNames(deps.policy);
   app.addHook('onSend', async (req, reply, payload) => {
-    reply.header('permissions-policy', 'browsing-topics=(), interest-cohort=(), camera=(), microphone=(), geolocation=(), payment=()');
     // Defence in depth for P9: a cookie the policy does not declare never leaves.
     const names = setCookieNames(reply.getHeader('set-cookie'));
     const undeclared = names.filter((n) => !declaredCookies.has(n));
@@ -102,9 +202,14 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
   await app.register(cookie);
   // Forms are the only bodies this site takes; JSON or text posts get a 415.
   app.removeAllContentTypeParsers();
-  await app.register(formbody, { bodyLimit: config.bodyLimitBytes });
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer', bodyLimit }, (_req, raw, done) => {
+    done(null, parseFormBody(raw as Buffer));
+  });
   await app.register(rateLimit, {
     global: false,
+    // The one budget shared by every public form post (per client, not per route).
+    max: config.rateLimitMax,
+    timeWindow: config.rateLimitWindowSeconds * 1000,
     ...(await sharedRateLimitStore(app, config.redisUrl)),
     // The limiter keys on a keyed hash, so client addresses are never held in memory.
     keyGenerator: (req) => deps.signer.keyedHash('rate-limit', req.ip).slice(0, 32),
@@ -114,6 +219,15 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
       err.retryAfter = Math.ceil(context.ttl / 1000);
       return err;
     },
+  });
+  // Without options the limiter uses the plugin's own store and settings: one counter per
+  // client, whichever form was posted. Runs as a preHandler, after the body was read, so
+  // a 429 shows the form again with what was typed.
+  const publicFormBudget = app.rateLimit();
+  app.addHook('onRoute', (route) => {
+    if (!route.config?.publicFormPost) return;
+    const existing = route.preHandler === undefined ? [] : Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler];
+    route.preHandler = [publicFormBudget, ...existing];
   });
   await app.register(fastifyStatic, {
     root: join(projectRoot, 'public'),
@@ -131,47 +245,40 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
     }
   });
 
-  const formReplies = { demo: formReplyFor(deps, 'demo'), contact: formReplyFor(deps, 'contact') };
-
   app.setNotFoundHandler((req, reply) => {
     if (wantsJson(req)) return reply.code(404).type('application/problem+json').send({ type: 'about:blank', title: 'Not Found', status: 404 });
-    return reply
-      .code(404)
-      .type('text/html; charset=utf-8')
-      .send(page({ title: titles[404], orgName, path: req.url, body: html`<div class="status-page"><h1>${titles[404]}</h1><p>There is no page at this address. Try the <a href="/">home page</a>.</p></div>` }));
+    return reply.send(
+      render(reply, 404, {
+        title: titles[404],
+        orgName,
+        path: '',
+        noindex: true,
+        body: statusBody(titles[404], 'There is no page at this address.', html`Try the <a href="/">home page</a>.`),
+      }),
+    );
   });
 
   app.setErrorHandler((error: FastifyError | AppError, req: FastifyRequest, reply: FastifyReply) => {
-    let status = error instanceof AppError ? statusForCode[error.code] : (error as FastifyError).statusCode ?? 500;
+    let status = error instanceof AppError ? statusForCode[error.code] : ((error as FastifyError).statusCode ?? 500);
     if (status < 400 || status > 599) status = 500;
     const retryAfter = (error as { retryAfter?: number }).retryAfter;
     if (retryAfter) reply.header('retry-after', String(retryAfter));
     if (status >= 500) req.log.error({ err: { message: error.message, code: (error as FastifyError).code, stack: error.stack } }, 'request failed');
     else req.log.info({ status, code: (error as FastifyError).code }, 'request refused');
 
-    const message =
-      status >= 500
-        ? 'Please try again in a few minutes. If it keeps happening, write to us by email.'
-        : error instanceof AppError
-          ? error.userMessage
-          : status === 413
-            ? `What you sent is larger than we accept (${Math.floor(config.bodyLimitBytes / 1024)} KB). Please shorten it and try again.`
-            : status === 415
-              ? 'We accept forms sent as application/x-www-form-urlencoded only.'
-              : 'We could not read what was sent. Please go back and try again.';
+    const message = status < 500 && error instanceof AppError ? error.userMessage : messageForStatus(status, bodyLimit);
 
-    // A form that is refused after its body was read comes back with the input kept.
-    const formKind = req.routeOptions.config?.formKind;
-    if (formKind && req.body && typeof req.body === 'object' && status < 500 && !wantsJson(req)) {
-      return reply.send(formReplies[formKind](reply, status, { values: readValues(req.body), errors: {}, formMessage: `${message} Your details are kept below.` }));
+    // A form refused after its body was read comes back with the input kept; the route
+    // says how to show itself.
+    const rerender = req.routeOptions.config?.rerender;
+    if (rerender && req.body && typeof req.body === 'object' && status < 500 && !wantsJson(req)) {
+      const shown = rerender(reply, status, req.body as Record<string, unknown>, `${message} Your details are kept below.`);
+      return typeof shown === 'string' ? reply.send(shown) : shown;
     }
     if (wantsJson(req)) {
       return reply.code(status).type('application/problem+json').send({ type: 'about:blank', title: titles[status] ?? 'Error', status, detail: message });
     }
-    return reply
-      .code(status)
-      .type('text/html; charset=utf-8')
-      .send(page({ title: titles[status] ?? 'Error', orgName, path: req.url, body: html`<div class="status-page"><h1>${titles[status] ?? 'Error'}</h1><p>${message}</p><p><a href="/">Home page</a></p></div>` }));
+    return reply.send(render(reply, status, { title: titles[status] ?? 'Error', orgName, path: '', noindex: true, body: statusBody(titles[status] ?? 'Error', message) }));
   });
 
   // Registered after the handlers above so that every route scope inherits them.

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import type { Policy } from './policy/schema.ts';
 
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -24,13 +25,20 @@ const envSchema = z.object({
   MAIL_MAX_BACKOFF_SECONDS: intFrom(1, 86_400).default(3600),
   RATE_LIMIT_MAX: intFrom(1, 10_000_000).default(10),
   RATE_LIMIT_WINDOW_SECONDS: intFrom(1, 86_400).default(60),
-  BODY_LIMIT_BYTES: intFrom(1024, 10 * 1024 * 1024).default(32 * 1024),
+  // Unset: derived from the policy's field lengths (see formBodyLimitBytes).
+  BODY_LIMIT_BYTES: intFrom(1024, 10 * 1024 * 1024).optional(),
+  REQUEST_TIMEOUT_SECONDS: intFrom(1, 3600).default(30),
+  HEADERS_TIMEOUT_SECONDS: intFrom(1, 3600).default(10),
   FORM_MIN_FILL_SECONDS: intFrom(0, 3600).default(3),
   FORM_MAX_AGE_HOURS: intFrom(1, 24 * 30).default(24),
   TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   AUTO_MIGRATE: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
+}).refine((e) => e.HEADERS_TIMEOUT_SECONDS <= e.REQUEST_TIMEOUT_SECONDS, {
+  // Node refuses a headers timeout longer than the request timeout.
+  path: ['HEADERS_TIMEOUT_SECONDS'],
+  message: 'must not be longer than REQUEST_TIMEOUT_SECONDS',
 });
 
 export type DatabaseTarget =
@@ -52,7 +60,10 @@ export interface Config {
   redisUrl: string | undefined;
   rateLimitMax: number;
   rateLimitWindowSeconds: number;
+  /** The largest body: BODY_LIMIT_BYTES, or 0 until buildApp derives it from the policy. */
   bodyLimitBytes: number;
+  requestTimeoutSeconds: number;
+  headersTimeoutSeconds: number;
   formMinFillSeconds: number;
   formMaxAgeHours: number;
   trustProxy: boolean;
@@ -62,6 +73,17 @@ export interface Config {
 }
 
 export class ConfigError extends Error {}
+
+/**
+ * The default body limit: the largest valid form never gets a 413. Worst case per
+ * field: 4 UTF-8 bytes per character, each percent-encoded (x3), plus the names, the
+ * signed token, the opt-in, the honeypot and room for a browser's extra fields.
+ */
+export function formBodyLimitBytes(policy: Pick<Policy, 'fields'>): number {
+  let bytes = 0;
+  for (const [name, field] of Object.entries(policy.fields)) bytes += name.length + 2 + (field.max_length ?? 200) * 4 * 3;
+  return bytes + 4096;
+}
 
 export function parseDatabaseUrl(url: string | undefined, root = projectRoot): DatabaseTarget {
   if (!url) return { kind: 'sqlite', path: resolve(root, 'data/lumetrax.db') };
@@ -110,7 +132,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = projectR
     redisUrl: e.REDIS_URL,
     rateLimitMax: e.RATE_LIMIT_MAX,
     rateLimitWindowSeconds: e.RATE_LIMIT_WINDOW_SECONDS,
-    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES ?? 0,
+    requestTimeoutSeconds: e.REQUEST_TIMEOUT_SECONDS,
+    headersTimeoutSeconds: e.HEADERS_TIMEOUT_SECONDS,
     formMinFillSeconds: e.FORM_MIN_FILL_SECONDS,
     formMaxAgeHours: e.FORM_MAX_AGE_HOURS,
     trustProxy: e.TRUST_PROXY,

@@ -41,7 +41,13 @@ ${message ? html`<div class="error-summary" role="alert" tabindex="-1"><ul><li><
 
   app.post(
     '/privacy/preferences',
-    { config: { rateLimit: { max: config.rateLimitMax, timeWindow: config.rateLimitWindowSeconds * 1000, hook: 'preHandler' } } },
+    {
+      config: {
+        // The same per-client budget as the inquiry forms; a refusal keeps the address.
+        publicFormPost: true,
+        rerender: (reply, status, body, message) => preferencesForm(reply, status, typeof body.email === 'string' ? body.email.trim() : '', message),
+      },
+    },
     async (req, reply) => {
       const body = (req.body ?? {}) as Record<string, unknown>;
       const email = typeof body.email === 'string' ? body.email.trim() : '';

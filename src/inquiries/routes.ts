@@ -5,8 +5,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../deps.ts';
 import { setDeclaredCookie } from '../http/cookies.ts';
 import { html } from '../http/html.ts';
-import { page } from '../http/layout.ts';
 import { isCrossSite } from '../http/origin.ts';
+import { render } from '../http/render.ts';
 import { isUnavailableError } from '../storage/db.ts';
 import type { FormKind } from '../policy/schema.ts';
 import { emptyValues, renderForm, type FormView } from './form-page.ts';
@@ -17,22 +17,31 @@ import { readValues, validateInquiry } from './validate-inquiry.ts';
 const RECEIPT_COOKIE = 'lt_receipt';
 const forms: FormKind[] = ['demo', 'contact'];
 
+// The honeypot answer reads exactly like a forged token's, so a bot learns nothing
+// about which check it tripped; a person whose browser filled the trap sends again.
+const sendAgain = 'We could not verify that this form came from our website. Please check your details and send it again.';
 const tokenMessages = {
-  missing: 'We could not verify that this form came from our website. Please check your details and send it again.',
-  invalid: 'We could not verify that this form came from our website. Please check your details and send it again.',
+  missing: sendAgain,
+  invalid: sendAgain,
   too_fast: 'That was quicker than we expected. Please check your details, then send the form again.',
   expired: 'This form was open for a long time. Please check your details and send it again.',
 } as const;
+
+const descriptions: Record<FormKind, string> = {
+  demo: 'Request a demo: tell us about your portfolio and we will reply by email. We ask only for what we need to answer you.',
+  contact: 'Contact us with a question by email form. We ask only for what we need to answer you.',
+};
 
 export function formReplyFor(deps: Deps, form: FormKind) {
   const { policy } = deps.policy;
   return (reply: FastifyReply, status: number, view: Omit<FormView, 'form' | 'token'>) => {
     const token = issueFormToken(deps.signer, form, deps.now());
-    reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store');
-    return page({
+    return render(reply, status, {
       title: `${view.formMessage || Object.keys(view.errors).length ? 'Error: ' : ''}${policy.forms[form].title}`,
       orgName: policy.organisation.name,
       path: `/${form}`,
+      description: descriptions[form],
+      noStore: true,
       body: renderForm(policy, { form, token, ...view }),
     });
   };
@@ -41,6 +50,7 @@ export function formReplyFor(deps: Deps, form: FormKind) {
 export async function inquiryRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   const { policy } = deps.policy;
   const { config } = deps;
+  const orgName = policy.organisation.name;
 
   for (const form of forms) {
     const reply = formReplyFor(deps, form);
@@ -49,23 +59,29 @@ export async function inquiryRoutes(app: FastifyInstance, deps: Deps): Promise<v
 
     app.post(
       `/${form}`,
-      { config: { formKind: form, rateLimit: { max: config.rateLimitMax, timeWindow: config.rateLimitWindowSeconds * 1000, hook: 'preHandler' } } },
+      {
+        config: {
+          publicFormPost: true,
+          rerender: (res, status, body, message) => reply(res, status, { values: readValues(body), errors: {}, formMessage: message }),
+        },
+      },
       async (req: FastifyRequest, res: FastifyReply) => {
         const body = (req.body ?? {}) as Record<string, unknown>;
         const values = readValues(body);
         if (isCrossSite(req.headers, config.publicUrl, req.headers.host)) {
-          res.code(403).type('text/html; charset=utf-8');
-          return page({
+          return render(res, 403, {
             title: 'Form refused',
-            orgName: policy.organisation.name,
+            orgName,
             path: `/${form}`,
             body: html`<div class="status-page"><h1>This form can only be sent from our own website</h1><p>Nothing was stored. Please <a href="/${form}">open the form on our site</a> and send it from there.</p></div>`,
           });
         }
-        // Spam trap: a bot is answered as if it succeeded, and nothing is stored.
-        if (typeof body.leave_blank === 'string' && body.leave_blank.trim() !== '') {
-          req.log.info({ form, outcome: 'honeypot' }, 'form submission dropped');
-          return res.code(303).header('location', '/thanks').send();
+        // Spam trap. Nothing is stored and nothing claims it was: the form comes back with
+        // the input kept, as for a token we cannot verify, in case a person's browser
+        // filled the trap.
+        if (typeof body.leave_blank !== 'string' ? body.leave_blank !== undefined : body.leave_blank.trim() !== '') {
+          req.log.info({ form, outcome: 'honeypot' }, 'form submission returned for resubmission');
+          return reply(res, 422, { values, errors: {}, formMessage: sendAgain });
         }
         const token = checkFormToken(deps.signer, body.form_token, form, deps.now(), {
           minFillSeconds: config.formMinFillSeconds,
@@ -105,13 +121,31 @@ export async function inquiryRoutes(app: FastifyInstance, deps: Deps): Promise<v
     const raw = req.cookies[RECEIPT_COOKIE];
     const receipt = raw ? deps.signer.verify('receipt', raw) : null;
     const [form, reference] = receipt ? receipt.split('~') : [];
-    res.type('text/html; charset=utf-8').header('cache-control', 'no-store');
-    return page({
+    const thanksFor = form === 'contact' ? 'message' : form === 'demo' ? 'demo request' : undefined;
+    if (!thanksFor || !reference) {
+      // Opened directly, bookmarked, or the receipt expired: there is nobody to thank and
+      // nothing we can truthfully say was received.
+      return render(res, 200, {
+        title: 'Nothing to show here',
+        orgName,
+        path: '/thanks',
+        description: 'The confirmation page shown after sending one of our forms.',
+        noindex: true,
+        noStore: true,
+        body: html`<div class="status-page"><h1>Nothing to show here</h1>
+<p>This page confirms a form just after it is sent, and there is no recent form to confirm in this browser. If you sent one, we emailed you a confirmation with your reference.</p>
+<p>You can <a href="/demo">request a demo</a> or <a href="/contact">contact us</a>.</p></div>`,
+      });
+    }
+    return render(res, 200, {
       title: 'Thank you',
-      orgName: policy.organisation.name,
+      orgName,
       path: '/thanks',
-      body: html`<div class="thanks"><h1>Thank you, we have your ${form === 'contact' ? 'message' : form === 'demo' ? 'demo request' : 'form'}</h1>
-${reference ? html`<p>Your reference is <span class="reference">${reference}</span>. We have also emailed you a confirmation.</p>` : html`<p>We have received what you sent and will reply by email.</p>`}
+      description: 'Confirmation that your form reached us, with your reference.',
+      noindex: true,
+      noStore: true,
+      body: html`<div class="thanks"><h1>Thank you, we have your ${thanksFor}</h1>
+<p>Your reference is <span class="reference">${reference}</span>. We have also emailed you a confirmation.</p>
 <p>We use your details only to answer you. To see, correct or delete them at any time, write to <a href="mailto:${policy.organisation.privacy_address}?subject=${encodeURIComponent(policy.organisation.privacy_subject)}">${policy.organisation.privacy_address}</a> with the subject “${policy.organisation.privacy_subject}”.</p>
 <p><a href="/">Back to the home page</a></p></div>`,
     });

@@ -2,23 +2,18 @@
 // the clean values or field messages out. Only the policy's fields are read, so any
 // other posted field is ignored and never stored.
 import validator from 'validator';
-import type { Policy } from '../policy/schema.ts';
+import { policySchema, type Policy } from '../policy/schema.ts';
 import { isCountryCode } from './countries.ts';
 import { isDisposableDomain, isFreeMailDomain } from './email-domains.ts';
 import { isSingleAddress } from '../mail/queue-mail.ts';
 
-export const fieldNames = ['name', 'email', 'company', 'role', 'country', 'context'] as const;
-export type FieldName = (typeof fieldNames)[number];
+export type FieldName = keyof Policy['fields'];
+/** The form's fields, in form order: the keys of the policy schema's `fields`, stated nowhere else. */
+export const fieldNames = Object.keys(policySchema.shape.fields.shape) as FieldName[];
+/** Fields a visitor may leave empty; every other field is required. */
+export const optionalFields: ReadonlySet<FieldName> = new Set<FieldName>(['context']);
 
-export interface InquiryValues {
-  name: string;
-  email: string;
-  company: string;
-  role: string;
-  country: string;
-  context: string;
-  marketingOptIn: boolean;
-}
+export type InquiryValues = Record<FieldName, string> & { marketingOptIn: boolean };
 
 export interface CleanInquiry extends InquiryValues {
   freeMail: boolean;
@@ -46,16 +41,16 @@ function text(body: Record<string, unknown>, key: string): string {
 export function readValues(body: unknown): InquiryValues {
   const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
   const optIn = text(b, 'marketing_opt_in');
-  return {
-    name: text(b, 'name'),
-    email: text(b, 'email'),
-    company: text(b, 'company'),
-    role: text(b, 'role'),
-    country: text(b, 'country'),
-    context: text(b, 'context'),
-    marketingOptIn: optIn === 'yes' || optIn === 'on',
-  };
+  const values = Object.fromEntries(fieldNames.map((f) => [f, text(b, f)])) as Record<FieldName, string>;
+  return { ...values, marketingOptIn: optIn === 'yes' || optIn === 'on' };
 }
+
+/** An empty form. */
+export const emptyValues: InquiryValues = readValues({});
+
+// U+FFFD is what bytes that were not UTF-8 (or a browser's lone surrogate) decode to: a
+// value holding it is not what the visitor typed, so it is refused rather than stored.
+const UNREADABLE = /\uFFFD/;
 
 function length(s: string): number {
   return [...s].length;
@@ -74,7 +69,7 @@ export function validateInquiry(policy: Policy, body: unknown): ValidationResult
     }
     const v = values[key].normalize('NFC').trim();
     if (!v) errors[key] = `Enter your ${label.toLowerCase()}`;
-    else if (!v.isWellFormed()) errors[key] = `${label} contains characters we can't read`;
+    else if (!v.isWellFormed() || UNREADABLE.test(v)) errors[key] = `${label} contains characters we can't read`;
     else if (LINE_BREAK.test(v)) errors[key] = `${label} must be on one line`;
     else if (CONTROL.test(v) || INVISIBLE.test(v)) errors[key] = `${label} contains invisible control characters; please retype it`;
     else if (length(v) > max) errors[key] = `${label} must be ${max} characters or fewer`;
@@ -90,9 +85,12 @@ export function validateInquiry(policy: Policy, body: unknown): ValidationResult
   const emailMax = f.email.max_length ?? 254;
   if (!email) errors.email = 'Enter your work email address';
   else if (length(email) > emailMax) errors.email = `Email address must be ${emailMax} characters or fewer`;
-  else if (LINE_BREAK.test(email) || CONTROL.test(email) || INVISIBLE.test(email) || !email.isWellFormed() ||
+  else if (!email.isWellFormed() || UNREADABLE.test(email)) errors.email = 'Email address contains characters we can\'t read';
+  else if (LINE_BREAK.test(email) || CONTROL.test(email) || INVISIBLE.test(email) ||
+    // A quoted local part ("a,b"@x) can be read as several recipients or rewritten on
+    // the way out; no work address needs one.
+    email.includes('"') ||
     !validator.isEmail(email, { allow_display_name: false, allow_ip_domain: false, require_tld: true, allow_utf8_local_part: false }) ||
-    // validator accepts some quoted local parts the mailer would not treat as one recipient.
     !isSingleAddress(email)) {
     errors.email = 'Enter an email address in the format name@company.com';
   } else {
@@ -113,7 +111,7 @@ export function validateInquiry(policy: Policy, body: unknown): ValidationResult
 
   const contextMax = f.context.max_length ?? 5000;
   const context = values.context.normalize('NFC').replace(/\r\n?/g, '\n').trim();
-  if (context && !context.isWellFormed()) errors.context = 'This text contains characters we can’t read';
+  if (context && (!context.isWellFormed() || UNREADABLE.test(context))) errors.context = 'This text contains characters we can’t read';
   else if (CONTROL.test(context.replace(/[\n\t]/g, ''))) errors.context = 'This text contains invisible control characters; please retype it';
   else if (length(context) > contextMax) errors.context = `Please keep this to ${contextMax} characters or fewer (you wrote ${length(context)})`;
 

@@ -14,7 +14,6 @@ export function inlineValues(loaded: LoadedPolicy): Record<string, string> {
     'org.legal_name': policy.organisation.legal_name,
     privacy_address: policy.organisation.privacy_address,
     privacy_subject: policy.organisation.privacy_subject,
-    postal_address: policy.organisation.postal_address,
     follow_up_window_days: String(policy.retention.follow_up_window_days),
     acknowledge_business_days: String(policy.deadlines.acknowledge_business_days),
     answer_business_days: String(policy.deadlines.answer_business_days),
@@ -23,10 +22,21 @@ export function inlineValues(loaded: LoadedPolicy): Record<string, string> {
   };
 }
 
+/** The postal address, only when the policy gives one (it is optional for organisations without a public office). */
+export function postalAddress(loaded: LoadedPolicy): string | undefined {
+  const address: string | undefined = loaded.policy.organisation.postal_address;
+  return address && address.trim() ? address.trim() : undefined;
+}
+
 export function renderNotice(loaded: LoadedPolicy, version: string): SafeHtml | null {
-  const source = loaded.notices.get(version);
+  let source = loaded.notices.get(version);
   if (source === undefined) return null;
   const values = inlineValues(loaded);
+  const postal = postalAddress(loaded);
+  if (postal) values.postal_address = postal;
+  // Without an address, the line that would print it goes: "By post:" with nothing after
+  // it promises a way to reach us that does not exist.
+  else source = source.split('\n').filter((line) => !/\{\{\s*postal_address\s*\}\}/.test(line)).join('\n');
   const blocks: Record<string, SafeHtml> = {
     fields_table: fieldsTable(loaded),
     purposes_table: purposesTable(loaded),

@@ -2,6 +2,34 @@
 // what is published is what runs.
 import type { LoadedPolicy } from '../policy/load.ts';
 import { html, type SafeHtml } from '../http/html.ts';
+import { fieldNames, optionalFields } from '../inquiries/validate-inquiry.ts';
+
+// Visitors read plain words; the policy speaks fideslang. One table maps the two.
+const categoryWords: Record<string, string> = {
+  'user.name': 'Name',
+  'user.contact.email': 'Email address',
+  'user.contact.phone_number': 'Phone number',
+  'user.contact.address': 'Postal address',
+  'user.contact.address.country': 'Country',
+  'user.workplace': 'Company',
+  'user.job_title': 'Job title',
+  'user.content.private': 'Your message',
+  'user.content': 'What you write to us',
+  'user.privacy_preferences': 'Your marketing choice',
+  'user.device.cookie_id': 'Cookie identifier',
+  'user.device.ip_address': 'Network (IP) address',
+  'user.behavior.browsing_history': 'Pages visited',
+  'system.operations': 'Technical records',
+};
+
+/** A data category in plain words; an unknown id reads as its last part ("user.x.home_city" -> "Home city"). */
+export function categoryLabel(category: string): string {
+  const known = categoryWords[category];
+  if (known) return known;
+  const last = category.split('.').pop() ?? category;
+  const words = last.replace(/_/g, ' ').trim();
+  return words ? words[0].toUpperCase() + words.slice(1) : category;
+}
 
 const basisLabel: Record<string, string> = {
   consent: 'Consent',
@@ -47,16 +75,9 @@ export function purposesTable(loaded: LoadedPolicy): SafeHtml {
 
 export function fieldsTable(loaded: LoadedPolicy): SafeHtml {
   const f = loaded.policy.fields;
-  const rows: Array<[string, string, string]> = [
-    [f.name.label, 'Required', f.name.category],
-    [f.email.label, 'Required', f.email.category],
-    [f.company.label, 'Required', f.company.category],
-    [f.role.label, 'Required', f.role.category],
-    [f.country.label, 'Required', f.country.category],
-    [f.context.label, 'Optional', f.context.category],
-    ['Marketing opt-in', 'Optional, unticked unless you tick it', 'user.privacy_preferences'],
-  ];
-  return table('What the demo and contact forms ask for', ['Field', 'Required?', 'Data category'], rows);
+  const rows: Array<[string, string, string]> = fieldNames.map((name) => [f[name].label, optionalFields.has(name) ? 'Optional' : 'Required', categoryLabel(f[name].category)]);
+  rows.push(['Marketing opt-in', 'Optional, unticked unless you tick it', categoryLabel('user.privacy_preferences')]);
+  return table('What the demo and contact forms ask for', ['Field', 'Required?', 'Kind of data'], rows);
 }
 
 export function retentionTable(loaded: LoadedPolicy): SafeHtml {

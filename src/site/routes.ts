@@ -47,6 +47,9 @@ export async function siteRoutes(app: FastifyInstance, deps: Deps): Promise<void
       html`${banner}<h1>Privacy notice</h1>
 <p class="muted">Version ${v.version}, effective ${formatDate(v.effective)}${v.review ? html`, reviewed by ${v.review.role} on ${formatDate(v.review.date)}` : ''}.</p>
 ${body}`,
+      isCurrent
+        ? `How ${orgName} handles the personal data its website and inboxes receive: what we collect, why, how long we keep it, and your rights.`
+        : `An earlier version (${version}) of the ${orgName} privacy notice, kept readable at a stable address.`,
     );
   };
 
@@ -66,6 +69,7 @@ ${body}`,
 <ul class="version-list">${versions.map(
         (v) => html`<li><a href="/privacy/versions/${encodeURIComponent(v.version)}">Version ${v.version}</a>, effective ${formatDate(v.effective)}${v.version === policy.notice.current ? ' (current)' : ''}${v.material ? ', material change' : ''}. ${v.summary}</li>`,
       )}</ul>`,
+      `Every version of the ${orgName} privacy notice we have published, each with its effective date and a summary of what changed.`,
     );
   });
 
@@ -88,6 +92,7 @@ ${retentionTable(deps.policy)}
 <p>Inquiry data is kept while we are in touch about your request, plus a follow-up window of ${r.follow_up_window_days} days. Our deletion job runs ${r.sweep_cadence}. ${r.legal_hold_note}</p>
 <h2>Cookies</h2>
 ${cookieTable(deps.policy)}`,
+      `How long ${orgName} keeps each kind of personal data, and the cookies its website may set.`,
     );
   });
 
@@ -102,6 +107,16 @@ ${cookieTable(deps.policy)}`,
         (c) => html`<li class="commitment"><h2>${c.title}</h2><p>${c.detail}</p><p class="proof">Checked by <code>${c.proven_by}</code></p></li>`,
       )}</ul>
 <p>To report a security problem, write to <a href="mailto:${policy.organisation.privacy_address}">${policy.organisation.privacy_address}</a>.</p>`,
+      `What the ${orgName} website's software does with your data, each commitment checked by a named automated test.`,
     );
   });
+
+  // Crawlers may read everything; there is no sitemap to point them to.
+  app.get('/robots.txt', async (_req, reply) => {
+    reply.type('text/plain; charset=utf-8').header('cache-control', 'public, max-age=3600');
+    return 'User-agent: *\nAllow: /\n';
+  });
+
+  // Browsers ask for /favicon.ico whatever the page declares; the icon is an SVG.
+  app.get('/favicon.ico', async (_req, reply) => reply.header('cache-control', 'public, max-age=86400').redirect('/static/favicon.svg', 301));
 }

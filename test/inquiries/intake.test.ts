@@ -184,6 +184,11 @@ describe('form intake', () => {
       [{ email: 'ada@localhost' }, 'email', /format name@company\.com/],
       [{ email: 'Ada <ada@example.com>' }, 'email', /format name@company\.com/],
       [{ email: 'ada@example.com\r\nBcc: evil@example.com' }, 'email', /format name@company\.com/],
+      // Quoted local parts: the mailer could read one as two recipients, or rewrite it.
+      [{ email: '"a,b"@example.com' }, 'email', /format name@company\.com/],
+      [{ email: '"x"@example.com' }, 'email', /format name@company\.com/],
+      [{ email: '"ada lovelace"@example.com' }, 'email', /format name@company\.com/],
+      [{ email: 'ada."x"@example.com' }, 'email', /format name@company\.com/],
       [{ country: '' }, 'country', /^Error: Choose your country$/],
       [{ country: 'XX' }, 'country', /Choose your country from the list/],
       [{ country: 'GBR' }, 'country', /Choose your country from the list/],
@@ -315,14 +320,35 @@ describe('form intake', () => {
     assert.equal((await inquiryByEmail(server, 'xsite@example.com')).length, 1);
   });
 
-  test('a filled honeypot is answered like a success and stores nothing', async () => {
+  test('a filled honeypot claims no receipt: the form comes back (422) with the input kept and a neutral message; sending again with the trap filled still stores nothing', async () => {
     const before = await counts(server);
-    const bot = await submitForm(server.url, 'demo', { ...validFields, email: 'bot@example.com', leave_blank: 'http://spam.example' });
-    assert.equal(bot.status, 303);
-    assert.equal(bot.headers.get('location'), '/thanks');
-    assert.equal(receiptCookie(bot), undefined);
+    const fields = { ...validFields, email: 'autofill@example.com', marketing_opt_in: 'yes' };
+    const first = await submitForm(server.url, 'demo', { ...fields, leave_blank: 'Ada Lovelace' });
+    assert.equal(first.status, 422, 'never a 303 to a page saying it was received');
+    assert.equal(first.headers.get('location'), null);
+    assert.equal(receiptCookie(first), undefined);
+    const body = await first.text();
+    assert.doesNotMatch(body, /we have|received|thank/i, 'nothing claims receipt');
+    // The message reads exactly like a token we could not verify: the trap is not named.
+    assert.match(body, /could not verify that this form came from our website\. Please check your details and send it again/);
+    const summary = /<div class="error-summary"[\s\S]*?<\/div>/.exec(body)?.[0] ?? '';
+    assert.doesNotMatch(summary, /spam|trap|leave|empty|bot|hidden/i, 'the message does not teach the rule');
+    assertInputKept(body, fields);
+    assert.match(control(body, 'leave_blank'), /value=""/, 'the trap comes back empty');
+    const token = tokenIn(body);
+    assert.ok(token, 'a token to send again with');
+
+    // Sent again with the trap still filled (a bot): still nothing stored.
+    const again = await postForm(server.url, '/demo', { ...fields, leave_blank: 'http://spam.example', form_token: token });
+    assert.equal(again.status, 422);
+    assert.equal(receiptCookie(again), undefined);
     assert.deepEqual(delta(await counts(server), before), nothingAdded);
-    assert.ok(!(await everythingStored(server)).includes('bot@example.com'));
+    assert.ok(!(await everythingStored(server)).includes('autofill@example.com'));
+
+    // A person sending the returned form as it is (trap empty) gets through.
+    const person = await postForm(server.url, '/demo', { ...fields, leave_blank: '', form_token: tokenIn(await again.text())! });
+    assert.equal(person.status, 303);
+    assert.equal(delta(await counts(server), before).inquiry, 1);
   });
 
   test('a missing or forged token comes back (422) with the input kept and a fresh token that works', async () => {
@@ -361,6 +387,68 @@ describe('form intake', () => {
       const page = await (await fetch(`${server.url}/thanks`, { headers: { cookie: receiptCookie(res)!.split(';')[0] } })).text();
       assert.ok(page.includes(row.reference), 'every answer shows the one reference');
     }
+  });
+
+  test('the largest valid form in a 4-byte script (every field at its maximum) is stored, not refused as too large', async () => {
+    const { fields } = server.running.deps.policy.policy;
+    const wide = (n: number) => '𠀀'.repeat(n); // CJK Extension B: 4 UTF-8 bytes, 12 once percent-encoded
+    const email = `${'a'.repeat(64)}@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(57)}.com`;
+    assert.equal(email.length, fields.email.max_length ?? 254);
+    const maximal = {
+      name: wide(fields.name.max_length ?? 200),
+      email,
+      company: wide(fields.company.max_length ?? 200),
+      role: wide(fields.role.max_length ?? 200),
+      country: 'JP',
+      context: wide(fields.context.max_length ?? 5000),
+      marketing_opt_in: 'yes',
+    };
+    const encoded = new URLSearchParams({ ...maximal, form_token: await formToken(server.url, 'contact') }).toString();
+    assert.ok(Buffer.byteLength(encoded) > 64 * 1024, `the test form is large: ${Buffer.byteLength(encoded)} bytes`);
+    const before = await counts(server);
+    const res = await rawPost(`${server.url}/contact`, encoded, { 'sec-fetch-site': 'same-origin' });
+    assert.equal(res.status, 303, `answered ${res.status}`);
+    assert.deepEqual(delta(await counts(server), before), { inquiry: 1, outbox: 2, consent_record: 1, audit_log: 1, suppression: 0 });
+    assert.ok((await everythingStored(server)).includes(maximal.context), 'the whole context is stored');
+  });
+
+  test('bytes that are not UTF-8 are refused with a field message ("characters we can\'t read"), the form re-rendered, nothing stored', async () => {
+    const before = await counts(server);
+    const valid = new URLSearchParams(validFields);
+    const cases: Array<[string, string, string]> = [
+      ['name', '%FF%FE', 'name'],
+      ['company', 'Acme%C0%AF', 'company'],
+      ['role', '%ED%A0%80', 'role'], // an encoded surrogate is not UTF-8 either
+      ['context', 'Hello%E0%A4', 'context'],
+      ['email', 'ada%FF@example.com', 'email'],
+    ];
+    for (const [field, encoded, errorField] of cases) {
+      const params = new URLSearchParams(valid);
+      params.delete(field);
+      params.set('form_token', await formToken(server.url, 'demo'));
+      const body = `${params.toString()}&${field}=${encoded}`;
+      const res = await rawPost(`${server.url}/demo`, body, { 'sec-fetch-site': 'same-origin' });
+      assert.equal(res.status, 422, `${field}=${encoded}`);
+      const page = await res.text();
+      assert.match(errorMessage(page, errorField) ?? '', /contains characters we can(&#39;|’)t read/, `${field}=${encoded}`);
+      assert.equal([...page.matchAll(/class="error-message"/g)].length, 1, `${field}: only ${errorField} is in error`);
+      const kept = { ...validFields } as Record<string, string>;
+      delete kept[field];
+      assertInputKept(page, kept, field);
+    }
+    // Raw bytes that were never percent-encoded are read the same way.
+    const token = await formToken(server.url, 'demo');
+    const body = new URLSearchParams({ ...validFields, form_token: token });
+    body.delete('name');
+    const res = await fetch(`${server.url}/demo`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' },
+      body: Buffer.concat([Buffer.from(`${body.toString()}&name=`), Buffer.from([0x41, 0xff, 0x42])]),
+    });
+    assert.equal(res.status, 422);
+    assert.match(errorMessage(await res.text(), 'name') ?? '', /contains characters we can(&#39;|’)t read/);
+    assert.deepEqual(delta(await counts(server), before), nothingAdded);
   });
 
   test('a body over BODY_LIMIT_BYTES answers 413, other content types 415, malformed bodies 4xx; never 500, nothing stored', async () => {
@@ -575,10 +663,11 @@ describe('form intake settings', () => {
       outcomes.push((await postForm(server.url, '/demo', { ...person(4), form_token: 'forged' }, from(4))).status);
       outcomes.push((await submitForm(server.url, 'demo', person(5), { ...from(5), 'sec-fetch-site': 'cross-site' })).status);
       outcomes.push((await submitForm(server.url, 'demo', { ...person(6), leave_blank: 'x' }, from(6))).status);
-      outcomes.push((await submitForm(server.url, 'demo', { ...person(7), context: 'q'.repeat(40_000) }, from(7))).status);
+      // Over the body limit, which is sized so that any valid form fits.
+      outcomes.push((await submitForm(server.url, 'demo', { ...person(7), context: 'q'.repeat(200_000) }, from(7))).status);
       outcomes.push((await submitForm(server.url, 'demo', { ...person(8), email: 'zq8@mailinator.com' }, from(8))).status);
       for (let i = 0; i < 3; i++) outcomes.push((await submitForm(server.url, 'contact', { ...person(9), email: `zq9.${i}@logcheck9.example.com` }, from(9))).status);
-      assert.deepEqual(outcomes, [303, 303, 422, 422, 403, 303, 413, 422, 303, 303, 429]);
+      assert.deepEqual(outcomes, [303, 303, 422, 422, 403, 422, 413, 422, 303, 303, 429]);
 
       const lines = server.logs.join('').split('\n').filter(Boolean);
       const entries = lines.map((l) => JSON.parse(l) as { msg?: string });
