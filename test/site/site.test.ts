@@ -90,6 +90,92 @@ describe('public site', () => {
     assert.match(json.headers.get('content-type') ?? '', /application\/problem\+json/);
   });
 
+  test('/thanks without a valid receipt thanks nobody: it says there is nothing to show and links to the forms', async () => {
+    for (const cookie of [undefined, 'lt_receipt=demo~LT-FORGED12', 'lt_receipt=garbage']) {
+      const res = await fetch(`${server.url}/thanks`, cookie ? { headers: { cookie } } : {});
+      assert.equal(res.status, 200, String(cookie));
+      const body = await res.text();
+      assert.match(body, /<h1>Nothing to show here<\/h1>/, String(cookie));
+      assert.doesNotMatch(body, /Thank you|we have (your|received)|received what you sent/i, `${cookie}: claims a receipt`);
+      assert.match(body, /href="\/demo"/);
+      assert.match(body, /href="\/contact"/);
+      assert.match(body, /<meta name="robots" content="noindex">/);
+      assert.equal(res.headers.get('cache-control'), 'no-store');
+    }
+  });
+
+  test('the postal address is printed only when the policy gives one', async () => {
+    const organisation = server.running.deps.policy.policy.organisation as { postal_address?: string };
+    const address = organisation.postal_address;
+    assert.ok(address, 'the shipped policy has an address');
+    try {
+      const withAddress = (await get('/privacy')).body;
+      assert.ok(withAddress.includes(address.replace(/&/g, '&amp;')), 'shown when given');
+      assert.match(withAddress, /By post/);
+      for (const none of [undefined, '', '   ']) {
+        organisation.postal_address = none;
+        for (const path of ['/privacy', '/privacy/versions/2026-06-01']) {
+          const { res, body } = await get(path);
+          assert.equal(res.status, 200, `${path} with postal_address ${JSON.stringify(none)}`);
+          assert.doesNotMatch(body, /By post|by post at|undefined|\{\{|@@/, `${path}: an empty postal address line`);
+        }
+      }
+    } finally {
+      organisation.postal_address = address;
+    }
+  });
+
+  test('tables for visitors name kinds of data in plain words, not fideslang ids', async () => {
+    const { policy } = server.running.deps.policy;
+    for (const path of ['/privacy', '/privacy/versions/2026-06-01', '/privacy/retention']) {
+      const { body } = await get(path);
+      for (const [, cell] of body.matchAll(/<t[dh][^>]*>([^<]*)<\/t[dh]>/g)) {
+        assert.doesNotMatch(cell, /\b(user|system|account)\.[a-z_]+/, `${path}: table cell "${cell}"`);
+      }
+    }
+    const { body } = await get('/privacy');
+    const fieldsTable = /<caption>What the demo and contact forms ask for<\/caption>[\s\S]*?<\/table>/.exec(body)?.[0] ?? '';
+    for (const words of ['Name', 'Email address', 'Company', 'Job title', 'Country', 'Your message', 'Your marketing choice']) {
+      assert.ok(fieldsTable.includes(`<td>${words}</td>`), `the fields table says "${words}"`);
+    }
+    for (const field of Object.values(policy.fields)) assert.ok(!fieldsTable.includes(field.category), field.category);
+    const { categoryLabel } = await import('../../src/site/policy-tables.ts');
+    assert.equal(categoryLabel('user.contact.email'), 'Email address');
+    assert.equal(categoryLabel('user.financial.bank_account'), 'Bank account', 'an unknown id reads as words');
+  });
+
+  test('every public page has a meta description of its own', async () => {
+    const seen = new Map<string, string>();
+    for (const path of ['/', '/demo', '/contact', '/privacy', '/privacy/versions', '/privacy/versions/2026-06-01', '/privacy/retention', '/privacy/preferences', '/security', '/thanks', '/no-such-page']) {
+      const { body } = await get(path);
+      const descriptions = [...body.matchAll(/<meta name="description" content="([^"]*)">/g)].map((m) => m[1]);
+      assert.equal(descriptions.length, 1, `${path}: one meta description`);
+      assert.ok(descriptions[0].length >= 20, `${path}: "${descriptions[0]}"`);
+      seen.set(path, descriptions[0]);
+    }
+    const own = ['/', '/demo', '/contact', '/privacy', '/privacy/versions', '/privacy/versions/2026-06-01', '/privacy/retention', '/security', '/thanks'];
+    assert.equal(new Set(own.map((p) => seen.get(p))).size, own.length, 'each page describes itself');
+  });
+
+  test('/robots.txt allows everything and names no sitemap; /favicon.ico leads to the icon', async () => {
+    const robots = await fetch(`${server.url}/robots.txt`);
+    assert.equal(robots.status, 200);
+    assert.match(robots.headers.get('content-type') ?? '', /^text\/plain/);
+    const text = await robots.text();
+    assert.match(text, /^User-agent: \*$/m);
+    assert.match(text, /^Allow: \/$/m);
+    assert.doesNotMatch(text, /Disallow: \/|Sitemap/i);
+    assert.equal(robots.headers.get('set-cookie'), null);
+
+    const ico = await fetch(`${server.url}/favicon.ico`, { redirect: 'manual' });
+    assert.equal(ico.status, 301);
+    assert.equal(ico.headers.get('location'), '/static/favicon.svg');
+    const icon = await fetch(`${server.url}/favicon.ico`);
+    assert.equal(icon.status, 200);
+    assert.match(icon.headers.get('content-type') ?? '', /^image\/svg\+xml/);
+    assert.match(await icon.text(), /<svg\b/);
+  });
+
   test('/healthz reports the database', async () => {
     const res = await fetch(`${server.url}/healthz`);
     assert.equal(res.status, 200);
