@@ -7,6 +7,10 @@
 //   node bench/intake.ts            (npm run bench)
 //   BENCH_DURATION=15 BENCH_CONNECTIONS=50 BENCH_WARMUP=3 BENCH_DATABASES=sqlite,postgres
 //   BENCH_NODE_OPTIONS=--cpu-prof   (passed to the intake server only, for profiling)
+//   BENCH_ENTRY=src                 run the intake server from src/main.ts (type stripping)
+//                                   instead of dist/main.js, the entry `npm start` serves
+//   BENCH_NODE_FLAGS="..."          V8 flags for both servers instead of config.serve_node_flags
+//   BENCH_BARE=0                    skip the bare insert route (quicker A/B runs of the intake)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -15,6 +19,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { ensureBuilt } from '../scripts/build.mjs';
 import { projectRoot } from '../src/config.ts';
 import { Signer } from '../src/http/signing.ts';
 import { issueFormToken } from '../src/inquiries/form-token.ts';
@@ -73,6 +78,18 @@ interface Figures {
   errors: number;
   sampledRssMb: number;
   hwmMb: number;
+  /** Server CPU time (user + system) per committed submission in the measured run, in µs. */
+  cpuUsPerCommit: number;
+}
+
+/** User + system CPU time of a process so far, in ms (from /proc/PID/stat, 100 ticks/s). */
+function cpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
 }
 
 function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
@@ -192,7 +209,11 @@ async function run(target: Target): Promise<Figures> {
     let sampled = 0;
     const sampler = setInterval(() => (sampled = Math.max(sampled, statusKb(child.pid!, 'VmRSS'))), 100);
     const warm = await drive(url, warmup);
+    // CPU per submission holds still when other work on the machine takes cores away, so
+    // A/B runs on a shared machine compare it besides the rate.
+    const cpuBefore = cpuMs(child.pid!);
     const measured = await drive(url, duration);
+    const cpuUsed = cpuMs(child.pid!) - cpuBefore;
     clearInterval(sampler);
     const hwm = statusKb(child.pid!, 'VmHWM');
     await stop(child, exited);
@@ -218,6 +239,7 @@ async function run(target: Target): Promise<Figures> {
       errors: warm.result.errors + measured.result.errors + warm.result.timeouts + measured.result.timeouts,
       sampledRssMb: sampled / 1024,
       hwmMb: hwm / 1024,
+      cpuUsPerCommit: measured.successes ? (cpuUsed * 1000) / measured.successes : 0,
     };
   } finally {
     if (children.has(child)) {
@@ -232,8 +254,11 @@ const serverEnv = { SECRET_KEY: SECRET, FORM_MIN_FILL_SECONDS: '0', RATE_LIMIT_M
 const serverNodeOptions: Record<string, string> = process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {};
 // The V8 flags `npm start` passes (package.json config.serve_node_flags); both servers get
 // them, so the bare route stays a like-for-like ceiling.
-const serveFlags = String(JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')).config?.serve_node_flags ?? '').split(/\s+/).filter(Boolean);
-const intakeScript = [...serveFlags, 'src/main.ts', 'serve'];
+const serveFlags = String(process.env.BENCH_NODE_FLAGS ?? JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')).config?.serve_node_flags ?? '').split(/\s+/).filter(Boolean);
+// The intake server runs what `npm start` runs: scripts/serve.mjs, which serves dist/main.js
+// (built here first when src/ changed, so the build is not part of the measured process).
+const intakeEntry = process.env.BENCH_ENTRY === 'src' ? 'src/main.ts' : (ensureBuilt(), 'scripts/serve.mjs');
+const intakeScript = [...serveFlags, intakeEntry, 'serve'];
 const bareScript = [...serveFlags, 'bench/bare-server.ts'];
 
 function sqliteTargets(): Target[] {
@@ -301,6 +326,7 @@ function line(f: Figures, bare: Figures | undefined): string {
     String(f.nonSuccess + f.errors).padStart(7),
     f.sampledRssMb.toFixed(0).padStart(8),
     f.hwmMb.toFixed(0).padStart(6),
+    f.cpuUsPerCommit.toFixed(0).padStart(9),
   ].join(' ');
 }
 const header = [
@@ -315,17 +341,19 @@ const header = [
   'errors'.padStart(7),
   'RSS MB'.padStart(8),
   'HWM MB'.padStart(6),
+  'CPU µs/sub'.padStart(9),
 ].join(' ');
 
 function detail(f: Figures): void {
   console.log(
     `  ${f.target.db} ${f.target.kind}: ${f.measuredSuccesses} committed in ${duration} s = ${f.committedPerSec.toFixed(0)}/s; p50 ${f.p50} ms, p99 ${f.p99} ms; ` +
       `${f.acknowledged} success answers (warm-up included), ${f.matched} matched by a row, ${f.unmatched} unmatched, ${f.extraRows} rows committed for requests cut off when the load stopped; ` +
-      `${f.nonSuccess} non-303 answers, ${f.errors} errors/timeouts; server RSS peak sampled ${f.sampledRssMb.toFixed(0)} MB, VmHWM ${f.hwmMb.toFixed(0)} MB`,
+      `${f.nonSuccess} non-303 answers, ${f.errors} errors/timeouts; server RSS peak sampled ${f.sampledRssMb.toFixed(0)} MB, VmHWM ${f.hwmMb.toFixed(0)} MB; server CPU ${f.cpuUsPerCommit.toFixed(0)} µs per committed submission`,
   );
 }
 
-console.log(`Intake benchmark: ${connections} connections, ${duration} s measured after ${warmup} s warm-up, Node ${process.versions.node}, ${cpus().length} cores\n`);
+console.log(`Intake benchmark: ${connections} connections, ${duration} s measured after ${warmup} s warm-up, Node ${process.versions.node}, ${cpus().length} cores`);
+console.log(`intake server: node ${intakeScript.join(' ').replace(projectRoot + '/', '')}\n`);
 const results: Figures[] = [];
 try {
   const planned: Target[] = [];
@@ -339,6 +367,7 @@ try {
     }
   }
   for (const t of planned) {
+    if (process.env.BENCH_BARE === '0' && t.kind === 'bare') continue;
     const f = await run(t);
     results.push(f);
     detail(f);
@@ -348,7 +377,7 @@ try {
 }
 
 const find = (db: Target['db'], kind: Target['kind']) => results.find((r) => r.target.db === db && r.target.kind === kind);
-console.log(`\nSummary (${connections} connections, ${duration} s; RSS = peak of VmRSS sampled every 100 ms, HWM = VmHWM at the end; in-flt = rows whose answer was cut off by the end of the run)`);
+console.log(`\nSummary (${connections} connections, ${duration} s; RSS = peak of VmRSS sampled every 100 ms, HWM = VmHWM at the end; in-flt = rows whose answer was cut off by the end of the run; CPU µs/sub = server CPU time per committed submission)`);
 console.log(header);
 for (const f of results) console.log(line(f, f.target.kind === 'intake' ? find(f.target.db, 'bare') : undefined));
 

@@ -2,7 +2,9 @@
 // Runs src/main.ts on Node 24 (type stripping, node:sqlite). When the machine's own
 // Node is older, the project's node@24 dependency is used instead. `serve` always runs
 // in a child with the V8 flags from package.json (config.serve_node_flags), the same
-// ones `npm start` passes, because V8 reads heap sizes only at process start.
+// ones `npm start` passes, because V8 reads heap sizes only at process start, and through
+// scripts/serve.mjs, which runs the compiled dist/main.js (rebuilt when src/ changed) so
+// the service never carries the type-stripping machinery.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -25,7 +27,8 @@ if (major >= 24 && !serving) {
   }
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
   const flags = serving ? String(pkg.config?.serve_node_flags ?? '').split(/\s+/).filter(Boolean) : [];
-  const child = spawn(node24, [...flags, main, ...args], { stdio: 'inherit' });
+  const entry = serving ? join(root, 'scripts', 'serve.mjs') : main;
+  const child = spawn(node24, [...flags, entry, ...args], { stdio: 'inherit' });
   // A supervisor stopping this process stops the service the same way.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : 1)));

@@ -1,7 +1,9 @@
 // Runs before `npm start` and `npm test` under whatever Node the machine has (20 here),
 // so the README's two commands work on a fresh clone: it installs the locked
 // dependencies (including Node 24 from the npm package node@24) when they are missing
-// or stale, and for tests makes sure Chromium is there for the browser tests.
+// or stale, with --build compiles src/ into dist/ when dist/ is missing or its content hash
+// differs from the sources' (scripts/build.mjs; `npm start` serves dist/main.js), and for tests makes sure
+// Chromium is there for the browser tests.
 import { execSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -19,6 +21,12 @@ const stale =
 if (stale) {
   console.error('[setup] installing locked dependencies (npm ci)...');
   execSync('npm ci --no-audit --no-fund', { cwd: root, stdio: 'inherit' });
+}
+
+if (process.argv.includes('--build')) {
+  // Imported only now: build.mjs needs the installed TypeScript.
+  const { ensureBuilt } = await import('./build.mjs');
+  ensureBuilt();
 }
 
 if (process.argv.includes('--browser') && !existsSync('/usr/bin/chromium')) {

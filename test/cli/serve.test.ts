@@ -22,7 +22,7 @@ test('`lumetrax serve` runs the service with the configured V8 flags and stops c
   const port = await freePort();
   const cli = spawn(machineNode, ['bin/lumetrax.mjs', 'serve'], {
     cwd: projectRoot,
-    env: { ...process.env, PORT: String(port), DATABASE_URL: `sqlite:${join(dir, 'x.db')}`, SECRET_KEY: 'k'.repeat(40), LOG_LEVEL: 'warn' },
+    env: { ...process.env, PORT: String(port), DATABASE_URL: `sqlite:${join(dir, 'x.db')}`, SECRET_KEY: 'cd'.repeat(32), LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
