@@ -45,32 +45,28 @@ export type DatabaseTarget =
   | { kind: 'sqlite'; path: string }
   | { kind: 'postgres'; url: string };
 
-export interface Config {
-  host: string;
-  port: number;
+// Each setting is stated once, in envSchema; the config carries it under its camelCase
+// name (MAIL_POLL_MS -> mailPollMs) with the schema's type.
+type Env = z.output<typeof envSchema>;
+type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}` ? `${Lowercase<Head>}${Capitalize<CamelCase<Tail>>}` : Lowercase<S>;
+type Settings = { [K in keyof Env as CamelCase<K & string>]: Env[K] };
+
+const camelCase = (name: string) => name.toLowerCase().replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+
+/** Settings the app holds in another form than they are written, and what follows from them. */
+interface Derived {
   database: DatabaseTarget;
+  /** Resolved against the project root. */
   policyFile: string;
   publicUrl: string;
   https: boolean;
   secretKey: Buffer;
-  smtpUrl: string | undefined;
-  mailPollMs: number;
-  mailMaxBackoffSeconds: number;
-  /** Shared rate-limit store for several instances; unset keeps limits in memory. */
-  redisUrl: string | undefined;
-  rateLimitMax: number;
-  rateLimitWindowSeconds: number;
   /** The largest body: BODY_LIMIT_BYTES, or 0 until buildApp derives it from the policy. */
   bodyLimitBytes: number;
-  requestTimeoutSeconds: number;
-  headersTimeoutSeconds: number;
-  formMinFillSeconds: number;
-  formMaxAgeHours: number;
-  trustProxy: boolean;
-  logLevel: string;
-  autoMigrate: boolean;
-  sqliteSynchronous: 'FULL' | 'NORMAL';
 }
+
+// Secrets are only ever held as the keys derived below, never copied as text.
+export type Config = Omit<Settings, 'databaseUrl' | `secretKey${string}` | keyof Derived> & Derived;
 
 export class ConfigError extends Error {}
 
@@ -118,28 +114,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = projectR
   }
   const e = parsed.data;
   const publicUrl = (e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/$/, '');
+  const plain = Object.fromEntries(
+    Object.entries(e)
+      .filter(([name]) => name !== 'DATABASE_URL' && !name.startsWith('SECRET_KEY'))
+      .map(([name, value]) => [camelCase(name), value]),
+  ) as Omit<Config, keyof Derived>;
   return {
-    host: e.HOST,
-    port: e.PORT,
+    ...plain,
     database: parseDatabaseUrl(e.DATABASE_URL, root),
     policyFile: resolve(root, e.POLICY_FILE),
     publicUrl,
     https: publicUrl.startsWith('https://'),
     secretKey: loadOrCreateSecret(e.SECRET_KEY, root),
-    smtpUrl: e.SMTP_URL,
-    mailPollMs: e.MAIL_POLL_MS,
-    mailMaxBackoffSeconds: e.MAIL_MAX_BACKOFF_SECONDS,
-    redisUrl: e.REDIS_URL,
-    rateLimitMax: e.RATE_LIMIT_MAX,
-    rateLimitWindowSeconds: e.RATE_LIMIT_WINDOW_SECONDS,
     bodyLimitBytes: e.BODY_LIMIT_BYTES ?? 0,
-    requestTimeoutSeconds: e.REQUEST_TIMEOUT_SECONDS,
-    headersTimeoutSeconds: e.HEADERS_TIMEOUT_SECONDS,
-    formMinFillSeconds: e.FORM_MIN_FILL_SECONDS,
-    formMaxAgeHours: e.FORM_MAX_AGE_HOURS,
-    trustProxy: e.TRUST_PROXY,
-    logLevel: e.LOG_LEVEL,
-    autoMigrate: e.AUTO_MIGRATE,
-    sqliteSynchronous: e.SQLITE_SYNCHRONOUS,
   };
 }
