@@ -224,7 +224,14 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
   // client, whichever form was posted. Runs as a preHandler, after the body was read, so
   // a 429 shows the form again with what was typed.
   const publicFormBudget = app.rateLimit();
+  // Fixed paths and their methods, so a known page asked with another method is a 405.
+  const methodsByPath = new Map<string, Set<string>>();
   app.addHook('onRoute', (route) => {
+    if (!/[:*]/.test(route.url)) {
+      const methods = methodsByPath.get(route.url) ?? new Set<string>();
+      for (const m of Array.isArray(route.method) ? route.method : [route.method]) methods.add(m);
+      methodsByPath.set(route.url, methods);
+    }
     if (!route.config?.publicFormPost) return;
     const existing = route.preHandler === undefined ? [] : Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler];
     route.preHandler = [publicFormBudget, ...existing];
@@ -246,6 +253,12 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
   });
 
   app.setNotFoundHandler((req, reply) => {
+    const allowed = methodsByPath.get(req.url.split('?')[0]);
+    if (allowed) {
+      reply.header('allow', [...allowed].sort().join(', '));
+      if (wantsJson(req)) return reply.code(405).type('application/problem+json').send({ type: 'about:blank', title: titles[405], status: 405 });
+      return reply.send(render(reply, 405, { title: titles[405], orgName, path: '', noindex: true, body: statusBody(titles[405], messageForStatus(405, bodyLimit)) }));
+    }
     if (wantsJson(req)) return reply.code(404).type('application/problem+json').send({ type: 'about:blank', title: 'Not Found', status: 404 });
     return reply.send(
       render(reply, 404, {

@@ -102,9 +102,13 @@ describe('framework and connection errors', () => {
     assertErrorPage(answer, 400, 'request line', ['<svg>']);
   });
 
-  test('routed refusals use the same page: 404, 413, 415, each with the headers and no echo', async () => {
+  test('routed refusals use the same page: 404, 405, 413, 415, each with the headers and no echo', async () => {
     assertErrorPage(await get('/no-such-<page>'), 404, '404', ['<page>', 'no-such']);
-    assertErrorPage(await rawExchange(port, ['DELETE /demo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n']), 404, 'unknown method');
+    const wrongMethod = await rawExchange(port, ['DELETE /demo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n']);
+    assertErrorPage(wrongMethod, 405, 'a known page with another method');
+    assert.equal(wrongMethod.headers.allow, 'GET, HEAD, POST');
+    assertErrorPage(await rawExchange(port, ['PUT /privacy HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n']), 405, 'PUT on a page');
+    assertErrorPage(await rawExchange(port, ['DELETE /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n']), 404, 'another method on no page');
     const limit = server.running.deps.config.bodyLimitBytes;
     const big = `name=${'q'.repeat(limit)}`;
     assertErrorPage(
