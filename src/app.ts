@@ -82,6 +82,9 @@ function parseFormBody(raw: Buffer): Record<string, string | string[]> {
   const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   const hex = (c: number) => (c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x41 && c <= 0x46 ? c - 0x37 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1);
   const decode = (start: number, end: number): string => {
+    let plain = true;
+    for (let i = start; i < end && plain; i++) plain = raw[i] < 0x80 && raw[i] !== 0x25 && raw[i] !== 0x2b;
+    if (plain) return raw.toString('latin1', start, end); // plain ASCII: nothing to decode
     const out = Buffer.allocUnsafe(end - start);
     let n = 0;
     for (let i = start; i < end; i++) {
@@ -106,7 +109,9 @@ function parseFormBody(raw: Buffer): Record<string, string | string[]> {
       const key = decode(start, eq);
       const value = eq < end ? decode(eq + 1, end) : '';
       const seen = body[key];
-      body[key] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
+      if (seen === undefined) body[key] = value;
+      else if (Array.isArray(seen)) seen.push(value);
+      else body[key] = [seen, value];
     }
     start = end + 1;
   }
