@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { loadConfig, projectRoot } from '../../src/config.ts';
 import { loadPolicy } from '../../src/policy/load.ts';
 import { emptyValues, fieldNames, readValues } from '../../src/inquiries/validate-inquiry.ts';
-import { startTestServer } from '../support/server.ts';
+import { formToken, startTestServer, validFields } from '../support/server.ts';
 
 const camel = (name: string) => name.toLowerCase().replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
 
@@ -26,6 +26,28 @@ describe('settings and fields stated once', () => {
     assert.equal(config.bodyLimitBytes, 50_000);
     assert.ok(Buffer.isBuffer(config.secretKey));
     assert.ok(!Object.values(config).includes('ab'.repeat(32)), 'the secret is not also held as text');
+  });
+
+  test('the body limit defaults to what the largest valid form needs; BODY_LIMIT_BYTES overrides it', async () => {
+    const wide = (n: number) => '𠀀'.repeat(n);
+    const maximal = (token: string) => new URLSearchParams({ ...validFields, name: wide(200), company: wide(200), role: wide(200), context: wide(5000), form_token: token }).toString();
+    const derived = await startTestServer();
+    try {
+      const body = maximal(await formToken(derived.url, 'demo'));
+      assert.ok(derived.running.deps.config.bodyLimitBytes >= Buffer.byteLength(body), `default ${derived.running.deps.config.bodyLimitBytes} < ${Buffer.byteLength(body)}`);
+      assert.equal(derived.running.app.initialConfig.bodyLimit, derived.running.deps.config.bodyLimitBytes, 'the config says the limit in force');
+    } finally {
+      await derived.close();
+    }
+    const set = await startTestServer({ env: { BODY_LIMIT_BYTES: '32768' } });
+    try {
+      assert.equal(set.running.deps.config.bodyLimitBytes, 32_768);
+      const res = await fetch(`${set.url}/demo`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' }, body: maximal(await formToken(set.url, 'demo')) });
+      assert.equal(res.status, 413);
+      assert.match(await res.text(), /larger than we accept \(32 KB\)/);
+    } finally {
+      await set.close();
+    }
   });
 
   test('the form fields come from the policy: validation, empty values and the rendered form follow its order', async () => {
