@@ -11,6 +11,7 @@
 //                                   instead of dist/main.js, the entry `npm start` serves
 //   BENCH_NODE_FLAGS="..."          V8 flags for both servers instead of config.serve_node_flags
 //   BENCH_BARE=0                    skip the bare insert route (quicker A/B runs of the intake)
+//   BENCH_SERVER_ENV="K=V ..."      extra environment for the intake server (A/B trials)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -252,6 +253,7 @@ async function run(target: Target): Promise<Figures> {
 
 const serverEnv = { SECRET_KEY: SECRET, FORM_MIN_FILL_SECONDS: '0', RATE_LIMIT_MAX: '10000000', LOG_LEVEL: 'warn' };
 const serverNodeOptions: Record<string, string> = process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {};
+for (const kv of (process.env.BENCH_SERVER_ENV ?? '').split(/\s+/).filter(Boolean)) serverNodeOptions[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
 // The V8 flags `npm start` passes (package.json config.serve_node_flags); both servers get
 // them, so the bare route stays a like-for-like ceiling.
 const serveFlags = String(process.env.BENCH_NODE_FLAGS ?? JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')).config?.serve_node_flags ?? '').split(/\s+/).filter(Boolean);

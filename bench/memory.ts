@@ -14,6 +14,7 @@
 //   node bench/memory.ts              (npm run bench:memory)
 //   MEMORY_ENTRY=src                  run src/main.ts under type stripping instead of dist/
 //   MEMORY_NODE_FLAGS="..."           V8 flags instead of config.serve_node_flags
+//   MEMORY_SERVER_ENV="K=V ..."       extra environment for the service (e.g. MALLOC_ARENA_MAX=2)
 //   MEMORY_LOAD_SECONDS=8 MEMORY_CONNECTIONS=50
 //   MEMORY_SNAPSHOT=0 MEMORY_MODULES=0   skip the heap snapshot / the import costs
 //
@@ -41,6 +42,8 @@ const flags = String(process.env.MEMORY_NODE_FLAGS ?? pkg.config?.serve_node_fla
 ensureBuilt();
 const entry = process.env.MEMORY_ENTRY === 'src' ? join(root, 'src', 'main.ts') : join(root, 'scripts', 'serve.mjs');
 const SECRET = randomBytes(32).toString('hex');
+// MEMORY_SERVER_ENV="MALLOC_ARENA_MAX=2 ..." adds variables to the service's environment (A/B trials).
+const extraEnv: Record<string, string> = Object.fromEntries((process.env.MEMORY_SERVER_ENV ?? '').split(/\s+/).filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
 const dir = mkdtempSync(join(tmpdir(), 'lumetrax-memory-'));
 const MB = 1024 * 1024;
 const mb = (bytes: number) => (bytes / MB).toFixed(1);
@@ -202,7 +205,7 @@ async function measureService(): Promise<Phase[]> {
     RATE_LIMIT_MAX: '10000000',
     LOG_LEVEL: 'warn',
     MEMORY_PROBE_OUT: probeOut,
-  });
+  }, extraEnv);
   const child = spawn(node, [...flags, '--import', pathToFileURL(join(root, 'bench', 'memory-probe.mjs')).href, entry, 'serve'], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
   children.add(child);
   const pid = child.pid!;
@@ -253,7 +256,7 @@ async function measureService(): Promise<Phase[]> {
 }
 
 /** A separate short-lived service for the heap snapshot (writing it costs memory itself). */
-async function snapshotService(): Promise<Array<[string, number, number]>> {
+async function snapshotService(): Promise<ReturnType<typeof summariseSnapshot>> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const probeOut = join(dir, 'probe-snap.json');
@@ -277,7 +280,7 @@ async function snapshotService(): Promise<Array<[string, number, number]>> {
 }
 
 /** Self size by constructor (objects) or by node type (strings, code, arrays...). */
-function summariseSnapshot(file: string): Array<[string, number, number]> {
+function summariseSnapshot(file: string): { rows: Array<[string, number, number]>; strings: Array<[string, number]> } {
   const snap = JSON.parse(readFileSync(file, 'utf8')) as { snapshot: { meta: { node_fields: string[]; node_types: [string[]] } }; nodes: number[]; strings: string[] };
   const fields = snap.snapshot.meta.node_fields;
   const types = snap.snapshot.meta.node_types[0];
@@ -295,7 +298,16 @@ function summariseSnapshot(file: string): Array<[string, number, number]> {
     t[1]++;
     totals.set(key, t);
   }
-  return [...totals].map(([k, [size, count]]) => [k, size, count] as [string, number, number]).sort((a, b) => b[1] - a[1]);
+  const rows = [...totals].map(([k, [size, count]]) => [k, size, count] as [string, number, number]).sort((a, b) => b[1] - a[1]);
+  // The biggest single strings: mostly module source texts V8 keeps for toString().
+  const strings: Array<[string, number]> = [];
+  for (let i = 0; i < snap.nodes.length; i += step) {
+    if (types[snap.nodes[i + iType]] !== 'string') continue;
+    const size = snap.nodes[i + iSize];
+    if (size >= 100_000) strings.push([snap.strings[snap.nodes[i + iName]].slice(0, 70).replace(/\s+/g, ' '), size]);
+  }
+  strings.sort((a, b) => b[1] - a[1]);
+  return { rows, strings: strings.slice(0, 12) };
 }
 
 // ---------------------------------------------------------------- import costs
@@ -313,6 +325,10 @@ function importCost(label: string, code: string): ImportCost {
     const { readFileSync } = await import('node:fs');
     const rssKb = () => Number(/VmRSS:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) * 1024;
     const settle = async () => { for (let i = 0; i < 3; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 20)); } };
+    // Warm the loaders first (a tiny CommonJS and a tiny ES module), so their first-use
+    // cost is not charged to the first row.
+    await import('escape-html');
+    await import(${JSON.stringify(pathToFileURL(join(root, 'bench', 'memory-probe.mjs')).href)});
     await settle();
     const a = { ...process.memoryUsage(), rss: rssKb() };
     ${code}
@@ -365,7 +381,7 @@ function table(head: string[], rows: string[][]): void {
   for (const r of rows) console.log(fmt(r));
 }
 
-console.log(`Memory breakdown: Node ${process.versions.node}, ${cpus().length} cores; service: node ${flags.join(' ')} ${entry.slice(root.length + 1)} serve (SQLite)\n`);
+console.log(`Memory breakdown: Node ${process.versions.node}, ${cpus().length} cores; service: ${Object.entries(extraEnv).map(([k, v]) => `${k}=${v} `).join('')}node ${flags.join(' ')} ${entry.slice(root.length + 1)} serve (SQLite)\n`);
 const phases = await measureService();
 
 console.log('1. RSS by phase (MB; VmRSS from /proc; the rest from inside the process)');
@@ -409,13 +425,17 @@ table(
 
 if (process.env.MEMORY_SNAPSHOT !== '0') {
   console.log('\n4. Heap snapshot after the first requests (separate run): self size by constructor, top 20');
-  const rows = await snapshotService();
+  const { rows, strings } = await snapshotService();
   const total = rows.reduce((a, r) => a + r[1], 0);
   table(['constructor / node type', 'MB', 'count'], [...rows.slice(0, 20).map(([k, size, count]) => [k.slice(0, 60), mb(size), String(count)]), ['total', mb(total), '']]);
+  console.log('\n   the biggest strings (>= 100 kB)');
+  table(['string starts with', 'MB'], strings.map(([text, size]) => [JSON.stringify(text), mb(size)]));
 }
 
 if (process.env.MEMORY_MODULES !== '0') {
-  console.log('\n5. Cost of each import alone, in a fresh Node with the same flags (MB, after GC; RSS includes compiled code)');
+  console.log('\n5. Cost of each import alone, in a fresh Node with the same flags (MB, after GC)');
+  console.log('   RSS includes first-use costs that modules share (parser and compiler pages of the node binary,');
+  console.log('   malloc growth), so rows do not add up; V8 heap and external are the module\'s own.');
   table(
     ['import', 'RSS', 'V8 heap', 'external'],
     importCosts().map((c) => (c.error ? [c.label, 'error', c.error.slice(0, 60), ''] : [c.label, mb(c.rss), mb(c.heapUsed), mb(c.external)])),
