@@ -1,7 +1,7 @@
 // buildApp(deps): the Fastify instance. HTTP concerns live here and in http/; each
 // domain registers its own routes and says, in its route config, how its form is shown
 // again (`rerender`) and whether a post counts against the shared form budget.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
@@ -175,16 +175,19 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
       if (socket.writable) {
         const body = errorPage(status, messageForStatus(status, bodyLimit));
         const head = [
-          `HTTP/1.1 ${status} ${titles[status] ?? 'Error'}`,
+          `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`,
           'content-type: text/html; charset=utf-8',
           `content-length: ${Buffer.byteLength(body)}`,
           'cache-control: no-store',
           'connection: close',
           ...headerList.map(([name, value]) => `${name}: ${value}`),
         ];
+        // Closed once the page is flushed, whatever the client is still sending.
         socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
+        socket.destroySoon();
+      } else {
+        socket.destroy();
       }
-      socket.destroySoon();
     },
   });
 
