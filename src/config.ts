@@ -12,13 +12,19 @@ export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..'
 const intFrom = (min: number, max: number) =>
   z.coerce.number().int().min(min).max(max);
 
+// One format for the secret wherever it is written (setting or data/secret.key): hex,
+// so copying the file into the setting gives the same key.
+const HEX_SECRET = /^(?:[0-9a-fA-F]{2}){32,}$/;
+const HEX_SECRET_RULE = 'must be at least 64 hexadecimal characters (32 random bytes), e.g. the output of `openssl rand -hex 32`';
+
 const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: intFrom(0, 65535).default(3000),
   DATABASE_URL: z.string().optional(),
   POLICY_FILE: z.string().default('policy/lumetrax.yaml'),
   PUBLIC_URL: z.url().optional(),
-  SECRET_KEY: z.string().min(32, 'must be at least 32 characters of random text').optional(),
+  SECRET_KEY: z.string().regex(HEX_SECRET, HEX_SECRET_RULE).optional(),
+  SECRET_KEY_PREVIOUS: z.string().regex(HEX_SECRET, HEX_SECRET_RULE).optional(),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional(),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
   MAIL_POLL_MS: intFrom(50, 3_600_000).default(2000),
@@ -61,6 +67,8 @@ interface Derived {
   publicUrl: string;
   https: boolean;
   secretKey: Buffer;
+  /** The key before the last rotation: links it signed keep working while it is set. */
+  previousSecretKey: Buffer | undefined;
   /** The largest body: BODY_LIMIT_BYTES, or 0 until buildApp derives it from the policy. */
   bodyLimitBytes: number;
 }
@@ -97,10 +105,14 @@ export function parseDatabaseUrl(url: string | undefined, root = projectRoot): D
 // Without SECRET_KEY, a random key is kept beside the default database so form tokens
 // and unsubscribe links survive restarts on a single machine.
 function loadOrCreateSecret(explicit: string | undefined, root: string): Buffer {
-  if (explicit) return Buffer.from(explicit, 'utf8');
+  if (explicit) return Buffer.from(explicit, 'hex');
   const file = resolve(root, 'data/secret.key');
-  if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
-  mkdirSync(dirname(file), { recursive: true });
+  if (existsSync(file)) {
+    const text = readFileSync(file, 'utf8').trim();
+    if (!HEX_SECRET.test(text)) throw new ConfigError(`${file}: ${HEX_SECRET_RULE}; fix or delete the file (a new key invalidates links already sent)`);
+    return Buffer.from(text, 'hex');
+  }
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const key = randomBytes(32).toString('hex');
   writeFileSync(file, key + '\n', { mode: 0o600 });
   return Buffer.from(key, 'hex');
@@ -126,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = projectR
     publicUrl,
     https: publicUrl.startsWith('https://'),
     secretKey: loadOrCreateSecret(e.SECRET_KEY, root),
+    previousSecretKey: e.SECRET_KEY_PREVIOUS ? Buffer.from(e.SECRET_KEY_PREVIOUS, 'hex') : undefined,
     bodyLimitBytes: e.BODY_LIMIT_BYTES ?? 0,
   };
 }

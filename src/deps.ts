@@ -12,7 +12,9 @@ export interface Deps {
   storage: Storage;
   signer: Signer;
   now: () => Date;
-  /** Wakes the mail worker after new outbox rows are committed. */
+  /** Wakes the mail delivery job after new outbox rows are committed. */
   mailQueued: () => void;
+  /** Runs a scheduled job soon (e.g. right after the commit that gave it work). */
+  wakeJob: (name: string) => void;
   log?: FastifyBaseLogger;
 }

@@ -1,42 +1,64 @@
-// The `lumetrax` command line: serve | migrate | policy check FILE | outbox list |
-// marketing export [--out FILE] | audit verify
+// The `lumetrax` command line. Every command is one entry in `commands`: its words,
+// arguments and options there are what the parser checks and what the usage shows.
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, type Config } from './config.ts';
 import { verifyAuditChain } from './audit/append-audit.ts';
 import { exportMarketingList } from './consent/export-marketing.ts';
 import { maskEmail } from './consent/withdraw-consent.ts';
 import { listMessages } from './mail/outbox-store.ts';
 import { loadPolicy, PolicyError } from './policy/load.ts';
-import { startService } from './runtime.ts';
-import { openStorage } from './storage/db.ts';
+import { openCheckedStorage, startService } from './runtime.ts';
+import { explainStartupError, StartupError } from './startup-error.ts';
+import { createDatabaseIfMissing } from './storage/create-database.ts';
+import type { Storage } from './storage/db.ts';
 import { migrateToLatest } from './storage/migrate.ts';
 
-const usage = `Usage: lumetrax <command>
+/** A mistake in how the command was typed: said in one line, then the usage, exit 2. */
+class UsageError extends Error {}
 
-  serve                      start the web service (HOST, PORT, DATABASE_URL, ...)
-  migrate                    apply database migrations
-  policy check FILE          validate a policy file and everything it points to
-  outbox list [--all]        list outgoing mail waiting to be sent (or all)
-  marketing export [--out F] write the CSV of people whose marketing consent is current
-  audit verify               check the audit trail's hash chain
-`;
+interface OptionSpec {
+  /** Placeholder shown in the usage when the option takes a value, e.g. FILE. */
+  value?: string;
+  /** What is missing when the value is left out, e.g. "a file name". */
+  needs?: string;
+}
 
-async function withStorage<T>(fn: (storage: ReturnType<typeof openStorage>, config: ReturnType<typeof loadConfig>) => Promise<T>): Promise<T> {
+interface Input {
+  args: Record<string, string>;
+  options: Record<string, string | true | undefined>;
+}
+
+interface Command {
+  /** The words that select it, e.g. "outbox list". */
+  name: string;
+  /** Required positional arguments, in order, e.g. ["FILE"]. */
+  args?: string[];
+  options?: Record<string, OptionSpec>;
+  summary: string;
+  /** Exit code, or 'running' for a command that keeps the process alive (serve). */
+  run(input: Input): Promise<number | 'running'>;
+}
+
+/** Opens the configured database, migrated unless told otherwise, for one command. */
+async function withStorage<T>(fn: (storage: Storage, config: Config) => Promise<T>, options: { migrate?: boolean } = {}): Promise<T> {
   const config = loadConfig();
-  const storage = openStorage(config.database, { sqliteSynchronous: config.sqliteSynchronous });
+  const storage = await openCheckedStorage(config, options.migrate ?? true);
   try {
-    await migrateToLatest(storage.db);
     return await fn(storage, config);
+  } catch (error) {
+    // The database going away mid-command reads the same as at start; anything else is a bug.
+    throw explainStartupError(error, { stage: 'database', target: config.database });
   } finally {
     await storage.close();
   }
 }
 
-async function main(argv: string[]): Promise<number> {
-  const [command, sub, ...rest] = argv;
-  switch (command) {
-    case 'serve': {
+const commands: Command[] = [
+  {
+    name: 'serve',
+    summary: 'start the web service (HOST, PORT, DATABASE_URL, ...)',
+    run: async () => {
       const running = await startService(loadConfig());
       const shutdown = async () => {
         await running.close();
@@ -44,64 +66,156 @@ async function main(argv: string[]): Promise<number> {
       };
       process.once('SIGINT', shutdown);
       process.once('SIGTERM', shutdown);
-      return -1;
-    }
-    case 'migrate': {
-      const applied = await withStorage((s) => migrateToLatest(s.db));
+      return 'running';
+    },
+  },
+  {
+    name: 'migrate',
+    summary: 'apply database migrations (creates a missing PostgreSQL database)',
+    run: async () => {
+      const config = loadConfig();
+      if (config.database.kind === 'postgres') {
+        const created = await createDatabaseIfMissing(config.database.url);
+        if (created) console.log(`Created database "${created}".`);
+      }
+      const applied = await withStorage((s) => migrateToLatest(s.db), { migrate: false });
       console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'Database is up to date.');
       return 0;
-    }
-    case 'policy': {
-      if (sub !== 'check' || !rest[0]) break;
-      const loaded = loadPolicy(resolve(rest[0]));
-      console.log(`${rest[0]}: OK (notice ${loaded.current.version}, ${loaded.policy.purposes.length} purposes, ${loaded.policy.cookies.length} cookies, ${loaded.regionalRules.length} regional deadline rules)`);
+    },
+  },
+  {
+    name: 'policy check',
+    args: ['FILE'],
+    summary: 'validate a policy file and everything it points to',
+    run: async ({ args }) => {
+      const loaded = loadPolicy(resolve(args.FILE));
+      console.log(`${args.FILE}: OK (notice ${loaded.current.version}, ${loaded.policy.purposes.length} purposes, ${loaded.policy.cookies.length} cookies, ${loaded.regionalRules.length} regional deadline rules)`);
       return 0;
-    }
-    case 'outbox': {
-      if (sub !== 'list') break;
-      const rows = await withStorage((s) => listMessages(s.db, rest.includes('--all') ? 'all' : 'pending'));
+    },
+  },
+  {
+    name: 'outbox list',
+    options: { '--all': {} },
+    summary: 'list outgoing mail waiting to be sent (or all); addresses masked',
+    run: async ({ options }) => {
+      const rows = await withStorage((s) => listMessages(s.db, options['--all'] ? 'all' : 'pending'));
       if (rows.length === 0) console.log('The outbox is empty.');
       for (const r of rows) {
         console.log([r.id, r.kind, r.status, r.status === 'pending' ? maskEmail(r.to_address) : '-', `attempts=${r.attempts}`, r.status === 'pending' ? `next=${r.next_attempt_at}` : `sent=${r.sent_at}`, r.last_error ? `last_error=${r.last_error}` : ''].join('  ').trim());
       }
       return 0;
-    }
-    case 'marketing': {
-      if (sub !== 'export') break;
-      const outIndex = rest.indexOf('--out');
-      const out = outIndex >= 0 ? rest[outIndex + 1] : undefined;
-      if (outIndex >= 0 && !out) break;
+    },
+  },
+  {
+    name: 'marketing export',
+    options: { '--out': { value: 'FILE', needs: 'a file name' } },
+    summary: 'write the CSV of people whose marketing consent is current',
+    run: async ({ options }) => {
+      const out = options['--out'] as string | undefined;
       const { csv, rows } = await withStorage((storage, config) =>
-        exportMarketingList({ storage, policy: loadPolicy(config.policyFile), now: () => new Date() }, 'cli'),
+        exportMarketingList({ storage, policy: loadPolicy(config.policyFile, { checkProofs: false }), now: () => new Date(), mailQueued: () => undefined }, 'cli'),
       );
       if (out) {
         writeFileSync(out, csv, { mode: 0o600 });
         console.error(`Wrote ${rows} people to ${out}`);
       } else process.stdout.write(csv);
       return 0;
-    }
-    case 'audit': {
-      if (sub !== 'verify') break;
+    },
+  },
+  {
+    name: 'audit verify',
+    summary: "check the audit trail's hash chain",
+    run: async () => {
       const check = await withStorage((s) => verifyAuditChain(s.db));
       console.log(check.ok ? `Audit chain intact: ${check.entries} entries.` : `Audit chain BROKEN at entry ${check.brokenAt} (after ${check.entries} good entries).`);
       return check.ok ? 0 : 1;
-    }
-    case undefined:
-    case 'help':
-    case '--help':
-      console.log(usage);
-      return 0;
+    },
+  },
+];
+
+function synopsis(c: Command): string {
+  const options = Object.entries(c.options ?? {}).map(([name, spec]) => `[${name}${spec.value ? ` ${spec.value}` : ''}]`);
+  return [c.name, ...(c.args ?? []), ...options].join(' ');
+}
+
+function usage(): string {
+  const width = Math.max(...commands.map((c) => synopsis(c).length)) + 2;
+  return `Usage: lumetrax <command>\n\n${commands.map((c) => `  ${synopsis(c).padEnd(width)} ${c.summary}`).join('\n')}\n`;
+}
+
+const article = (word: string) => (/^[AEIOUaeiou]/.test(word) ? `an ${word}` : `a ${word}`);
+// What the operator typed is echoed quoted, so a stray control character cannot reach the terminal.
+const quoted = (text: string) => JSON.stringify(text);
+const optionName = (text: string) => (/^--?[A-Za-z0-9][A-Za-z0-9-]*$/.test(text) ? text : quoted(text));
+
+/** Finds the command the words name and checks its arguments and options against its entry. */
+function parse(argv: string[]): { command: Command; input: Input } {
+  const [first, second] = argv;
+  const family = commands.filter((c) => c.name.split(' ')[0] === first);
+  if (family.length === 0) throw new UsageError(`unknown command ${quoted(first)}`);
+  const command = family.find((c) => c.name.split(' ').every((word, i) => argv[i] === word));
+  if (!command) {
+    const subcommands = family.map((c) => c.name.split(' ')[1]).filter(Boolean);
+    if (second === undefined || second.startsWith('-')) throw new UsageError(`${first} needs a subcommand: ${subcommands.join(' or ')}`);
+    throw new UsageError(`unknown command ${quoted(`${first} ${second}`)} (${first} has: ${subcommands.join(', ')})`);
   }
-  console.error(usage);
-  return 2;
+
+  const rest = argv.slice(command.name.split(' ').length);
+  const specs = command.options ?? {};
+  const positional: string[] = [];
+  const options: Input['options'] = {};
+  for (let i = 0; i < rest.length; i++) {
+    const token = rest[i];
+    if (token === '--') {
+      positional.push(...rest.slice(i + 1));
+      break;
+    }
+    if (!token.startsWith('-') || token === '-') {
+      positional.push(token);
+      continue;
+    }
+    const eq = token.indexOf('=');
+    const name = eq > 0 ? token.slice(0, eq) : token;
+    const spec = Object.hasOwn(specs, name) ? specs[name] : undefined;
+    if (!spec) throw new UsageError(`unknown option ${optionName(name)} for ${command.name}`);
+    if (!spec.value) {
+      if (eq > 0) throw new UsageError(`${command.name} ${name} takes no value`);
+      options[name] = true;
+      continue;
+    }
+    const value = eq > 0 ? token.slice(eq + 1) : rest[i + 1] !== undefined && !rest[i + 1].startsWith('-') ? rest[++i] : '';
+    if (!value) throw new UsageError(`${command.name} ${name} needs ${spec.needs ?? article(spec.value)}`);
+    options[name] = value;
+  }
+
+  const expected = command.args ?? [];
+  if (positional.length < expected.length) throw new UsageError(`${command.name} needs ${article(expected[positional.length])}`);
+  if (positional.length > expected.length) throw new UsageError(`unexpected argument ${quoted(positional[expected.length])} for ${command.name}`);
+  const args = Object.fromEntries(expected.map((name, i) => [name, positional[i]]));
+  return { command, input: { args, options } };
+}
+
+async function main(argv: string[]): Promise<number | 'running'> {
+  if (argv.length === 0 || ['help', '--help', '-h'].includes(argv[0])) {
+    console.log(usage());
+    return 0;
+  }
+  const { command, input } = parse(argv);
+  return command.run(input);
 }
 
 main(process.argv.slice(2)).then(
   (code) => {
-    if (code >= 0) process.exitCode = code;
+    if (code !== 'running') process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof ConfigError || error instanceof PolicyError) console.error(error.message);
+    if (error instanceof UsageError) {
+      console.error(`lumetrax: ${error.message}\n\n${usage()}`);
+      process.exitCode = 2;
+      return;
+    }
+    // Settings and environment problems are one line the operator can act on; the rest are bugs.
+    if (error instanceof ConfigError || error instanceof PolicyError || error instanceof StartupError) console.error(error.message);
     else console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
     process.exitCode = 1;
   },

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { AuditEntry, Database } from '../storage/types.ts';
-import type { Batch, Collector } from '../storage/write-batcher.ts';
+import type { Collector } from '../storage/write-batcher.ts';
 import { claimSeqs, insertEntries, listEntries } from './store.ts';
 
 export interface AuditInput {
@@ -26,7 +26,7 @@ interface PendingEntry {
 }
 
 /** Extends the chain by all entries at once: three statements however many there are. */
-async function writeEntries(trx: Transaction<Database>, pending: PendingEntry[]): Promise<number[]> {
+async function writeEntries(trx: Transaction<Database>, pending: PendingEntry[]): Promise<void> {
   const { firstSeq, prevHash } = await claimSeqs(trx, pending.length);
   let prev = prevHash;
   const entries = pending.map(({ at, input }, i) => {
@@ -44,26 +44,18 @@ async function writeEntries(trx: Transaction<Database>, pending: PendingEntry[])
     return { ...base, hash: prev };
   });
   await insertEntries(trx, entries);
-  return entries.map((e) => e.seq);
-}
-
-const writeCollectedEntries: Collector<PendingEntry> = async (trx, pending) => {
-  await writeEntries(trx, pending);
-};
-
-/** Must be called inside the transaction of the change it records. */
-export async function appendAudit(trx: Transaction<Database>, at: Date, input: AuditInput): Promise<number> {
-  const [seq] = await writeEntries(trx, [{ at, input }]);
-  return seq;
 }
 
 /**
- * The same inside a batched unit of work: the entry is written with the rest of the
- * batch's entries just before its COMMIT, so it stands or falls with the change it records.
+ * Entries reach the chain through this collector only: written with the rest of their
+ * transaction's entries just before COMMIT, so the chain head is locked for the shortest
+ * time and an entry stands or falls with the change it records.
  */
-export function appendAuditInBatch(batch: Batch, at: Date, input: AuditInput): void {
-  batch.collect(writeCollectedEntries, { at, input });
-}
+export const auditCollector: Collector<PendingEntry> = async (trx, pending) => {
+  await writeEntries(trx, pending);
+};
+
+export type { PendingEntry };
 
 export interface ChainCheck {
   ok: boolean;

@@ -1,7 +1,8 @@
 // One-click withdrawal without signing in: signed unsubscribe links (GET shows a
 // confirmation, POST withdraws, including RFC 8058 one-click posts from mail clients)
 // and /privacy/preferences for withdrawing by address through an emailed link.
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../http/errors.ts';
 import validator from 'validator';
 import type { Deps } from '../deps.ts';
 import { html, type SafeHtml } from '../http/html.ts';
@@ -10,7 +11,8 @@ import { isCrossSite } from '../http/origin.ts';
 import { checkFormToken, issueFormToken } from '../inquiries/form-token.ts';
 import { isUnavailableError } from '../storage/db.ts';
 import { requestWithdrawalLink } from './request-withdrawal-link.ts';
-import { readUnsubscribeToken } from './subject-key.ts';
+import { confirmConsent } from './confirm-consent.ts';
+import { readConfirmationToken, readUnsubscribeToken } from './tokens.ts';
 import { withdrawConsent } from './withdraw-consent.ts';
 
 const PREFERENCES = 'preferences';
@@ -70,7 +72,7 @@ ${message ? html`<div class="error-summary" role="alert" tabindex="-1"><ul><li><
         reply,
         200,
         'Check your email',
-        html`<div class="thanks"><h1>Check your email</h1><p>If that address is on our marketing list, we have sent it a link to confirm that you want to stop. The link works without signing in.</p><p>If you do not receive anything, the address is not on our list and there is nothing more to do.</p></div>`,
+        html`<div class="thanks"><h1>Check your email</h1><p>If that address is on our marketing list, we will email it a link within a few minutes to confirm that you want to stop. The link works without signing in.</p><p>If you do not receive anything, the address is not on our list and there is nothing more to do.</p></div>`,
       );
     },
   );
@@ -96,31 +98,97 @@ ${message ? html`<div class="error-summary" role="alert" tabindex="-1"><ul><li><
     );
   });
 
-  // No origin check here: RFC 8058 one-click posts come from mail providers' servers;
-  // the signed token is the authorisation.
+  // RFC 8058 one-click posts come from mail providers' servers, and some send
+  // multipart/form-data: this route alone (in its own scope) reads that encoding too.
+  await app.register(async (scope) => {
+    scope.addContentTypeParser('multipart/form-data', { parseAs: 'buffer', bodyLimit: 16 * 1024 }, async (req: FastifyRequest, body: Buffer) => {
+      try {
+        const form = await new Request('http://unsubscribe.invalid/', { method: 'POST', headers: { 'content-type': req.headers['content-type'] ?? '' }, body: new Uint8Array(body) }).formData();
+        const fields: Record<string, string> = {};
+        for (const [name, value] of form) if (typeof value === 'string') fields[name] = value;
+        return fields;
+      } catch {
+        throw new AppError('bad_request', 'We could not read what was sent. Please use the button on the unsubscribe page.');
+      }
+    });
+    unsubscribePost(scope);
+  });
+
+  function unsubscribePost(scope: FastifyInstance): void {
+    // No origin check: the signed token is the authorisation.
+    scope.post<{ Params: { token: string } }>(
+      '/privacy/unsubscribe/:token',
+      { config: { rateLimit: { max: Math.max(config.rateLimitMax, 30), timeWindow: config.rateLimitWindowSeconds * 1000 } } },
+      async (req, reply) => {
+        const id = readUnsubscribeToken(deps.signer, req.params.token);
+        if (!id) return invalidLink(reply);
+        const body = (req.body ?? {}) as Record<string, unknown>;
+        const channel = body['List-Unsubscribe'] === 'One-Click' ? 'email-one-click' : 'unsubscribe-link';
+        let result;
+        try {
+          result = await withdrawConsent(deps, id, channel);
+        } catch (error) {
+          if (!isUnavailableError(error)) throw error;
+          reply.header('retry-after', '60');
+          return send(reply, 503, 'Please try again', html`<div class="status-page"><h1>We could not unsubscribe you just now</h1><p>Nothing has changed yet. Please try the link again in a minute.</p></div>`);
+        }
+        if (result.status === 'unknown') return invalidLink(reply);
+        req.log.info({ channel, outcome: result.status }, 'marketing consent withdrawn');
+        return send(
+          reply,
+          200,
+          'Unsubscribed',
+          html`<div class="thanks"><h1>You are unsubscribed</h1><p>We will not send marketing email to ${result.maskedEmail} again. ${result.status === 'already_withdrawn' ? '(You had already unsubscribed.)' : ''}</p><p>We keep a record that you withdrew, and a coded fingerprint of the address on our do-not-email list, so that we can honour this.</p></div>`,
+        );
+      },
+    );
+  }
+
+  const invalidConfirmation = (reply: FastifyReply) =>
+    send(
+      reply,
+      404,
+      'Link not valid',
+      html`<div class="status-page"><h1>This confirmation link is not valid</h1><p>It may have been used already, have expired (links work for 7 days), or been copied incompletely. You stay unsubscribed. To subscribe again, tick the box on our <a href="/contact">contact form</a> and follow the new link we email you.</p></div>`,
+    );
+
+  // A GET only asks: mail scanners follow links, and must not resubscribe anyone.
+  app.get<{ Params: { token: string } }>('/privacy/confirm/:token', async (req, reply) => {
+    if (!readConfirmationToken(deps.signer, req.params.token)) return invalidConfirmation(reply);
+    return send(
+      reply,
+      200,
+      'Confirm marketing email',
+      html`<h1>Receive product news again</h1>
+<p class="lead">You unsubscribed earlier. Press the button to confirm that you want our occasional product news and event invitations again. You can unsubscribe at any time with one click.</p>
+<form method="post" action="/privacy/confirm/${req.params.token}"><button type="submit" class="primary">Yes, subscribe me again</button></form>`,
+    );
+  });
+
   app.post<{ Params: { token: string } }>(
-    '/privacy/unsubscribe/:token',
+    '/privacy/confirm/:token',
     { config: { rateLimit: { max: Math.max(config.rateLimitMax, 30), timeWindow: config.rateLimitWindowSeconds * 1000 } } },
     async (req, reply) => {
-      const id = readUnsubscribeToken(deps.signer, req.params.token);
-      if (!id) return invalidLink(reply);
-      const body = (req.body ?? {}) as Record<string, unknown>;
-      const channel = body['List-Unsubscribe'] === 'One-Click' ? 'email-one-click' : 'unsubscribe-link';
+      if (isCrossSite(req.headers, config.publicUrl, req.headers.host)) {
+        return send(reply, 403, 'Form refused', html`<div class="status-page"><h1>This can only be confirmed on our own website</h1><p>Open the link from the email again and press the button there.</p></div>`);
+      }
+      const id = readConfirmationToken(deps.signer, req.params.token);
+      if (!id) return invalidConfirmation(reply);
       let result;
       try {
-        result = await withdrawConsent(deps, id, channel);
+        result = await confirmConsent(deps, id);
       } catch (error) {
         if (!isUnavailableError(error)) throw error;
         reply.header('retry-after', '60');
-        return send(reply, 503, 'Please try again', html`<div class="status-page"><h1>We could not unsubscribe you just now</h1><p>Nothing has changed yet. Please try the link again in a minute.</p></div>`);
+        return send(reply, 503, 'Please try again', html`<div class="status-page"><h1>We could not confirm this just now</h1><p>Nothing has changed yet. Please try the link again in a minute.</p></div>`);
       }
-      if (result.status === 'unknown') return invalidLink(reply);
-      req.log.info({ channel, outcome: result.status }, 'marketing consent withdrawn');
+      if (result.status !== 'confirmed') return invalidConfirmation(reply);
+      req.log.info({ outcome: 'reconfirmed' }, 'marketing consent confirmed again');
       return send(
         reply,
         200,
-        'Unsubscribed',
-        html`<div class="thanks"><h1>You are unsubscribed</h1><p>We will not send marketing email to ${result.maskedEmail} again. ${result.status === 'already_withdrawn' ? '(You had already unsubscribed.)' : ''}</p><p>We keep a record that you withdrew, and a coded fingerprint of the address on our do-not-email list, so that we can honour this.</p></div>`,
+        'Subscribed again',
+        html`<div class="thanks"><h1>You will receive our product news again</h1><p>We have recorded your consent for ${result.maskedEmail}. Every email we send has a one-click unsubscribe link.</p></div>`,
       );
     },
   );

@@ -1,9 +1,11 @@
-// Withdrawal appends a record (history is never rewritten) and puts the keyed hash of
-// the address on the suppression list, in one transaction with its audit entry.
+// Withdrawal appends a record (history is never rewritten) and puts the person's subject
+// key on the suppression list, in one unit of work with its audit entry.
 import { randomUUID } from 'node:crypto';
 import type { Deps } from '../deps.ts';
-import { appendAuditInBatch } from '../audit/append-audit.ts';
-import { addSuppression, findConsentRecord, insertConsentRecord, isSuppressed, latestConsentForSubject } from './store.ts';
+import { findPerson } from '../people/store.ts';
+import { subjectKeys } from '../people/subject.ts';
+import { inBatch } from '../unit-of-work.ts';
+import { addSuppression, findConsentRecord, insertConsentRecord, isSuppressed, latestConsentForPerson } from './store.ts';
 
 export type WithdrawResult = { status: 'withdrawn' | 'already_withdrawn'; maskedEmail: string } | { status: 'unknown' };
 
@@ -14,31 +16,27 @@ export function maskEmail(email: string): string {
 }
 
 export async function withdrawConsent(deps: Deps, consentRecordId: string, channel: string): Promise<WithdrawResult> {
-  const now = deps.now();
-  return deps.storage.batcher.run(async (trx, batch) => {
-    const record = await findConsentRecord(trx, consentRecordId);
-    if (!record) return { status: 'unknown' };
-    const latest = await latestConsentForSubject(trx, record.subject_key, record.purpose);
-    const suppressed = await isSuppressed(trx, record.subject_key);
-    if (suppressed && latest?.action === 'withdrawn') return { status: 'already_withdrawn', maskedEmail: maskEmail(record.email) };
+  return inBatch(deps, async (uow) => {
+    const record = await findConsentRecord(uow.trx, consentRecordId);
+    const person = record && (await findPerson(uow.trx, record.person_id));
+    if (!record || !person) return { status: 'unknown' };
+    const latest = await latestConsentForPerson(uow.trx, person.id, record.purpose);
+    const suppressed = await isSuppressed(uow.trx, subjectKeys(deps.signer, person.email));
+    if (suppressed && latest?.action === 'withdrawn') return { status: 'already_withdrawn', maskedEmail: maskEmail(person.email) };
     const id = randomUUID();
-    await insertConsentRecord(trx, {
+    await insertConsentRecord(uow.trx, {
       id,
-      subject_key: record.subject_key,
-      email: record.email,
-      name: record.name,
-      company: record.company,
-      country: record.country,
+      person_id: person.id,
       inquiry_id: record.inquiry_id,
       purpose: record.purpose,
       action: 'withdrawn',
       wording: null,
       notice_version: deps.policy.current.version,
       channel,
-      recorded_at: now.toISOString(),
+      recorded_at: uow.now.toISOString(),
     });
-    await addSuppression(trx, record.subject_key, 'withdrawn', now.toISOString());
-    appendAuditInBatch(batch, now, { actor: 'data-subject', action: 'consent.withdrawn', entityType: 'consent_record', entityId: id, details: { channel } });
-    return { status: 'withdrawn', maskedEmail: maskEmail(record.email) };
+    await addSuppression(uow.trx, person.subject_key, 'withdrawn', uow.now.toISOString());
+    uow.audit({ actor: 'data-subject', action: 'consent.withdrawn', entityType: 'consent_record', entityId: id, details: { channel } });
+    return { status: 'withdrawn', maskedEmail: maskEmail(person.email) };
   });
 }

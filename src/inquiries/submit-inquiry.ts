@@ -1,14 +1,15 @@
 // Stores a validated inquiry with everything that must happen with it, atomically: the
-// inquiry, the consent record when the box was ticked, the two outbox messages and the
-// audit entry. The caller answers success only after this resolves (i.e. committed).
+// person, the inquiry, the consent record (or the request to confirm it) when the box was
+// ticked, the outbox messages and the audit entry. The caller answers success only after
+// this resolves (i.e. committed).
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Deps } from '../deps.ts';
 import type { FormKind } from '../policy/schema.ts';
-import { appendAuditInBatch } from '../audit/append-audit.ts';
 import { grantConsent } from '../consent/grant-consent.ts';
-import { queueMailsInBatch } from '../mail/queue-mail.ts';
-import { confirmationMail, staffNotificationMail } from '../mail/templates.ts';
+import { recordPerson } from '../people/record-person.ts';
+import { inBatch } from '../unit-of-work.ts';
 import { countryOptions } from './countries.ts';
+import { confirmationMail, staffNotificationMail } from './mail.ts';
 import { findBySubmissionKey, insertInquiry } from './store.ts';
 import type { CleanInquiry } from './validate-inquiry.ts';
 
@@ -23,6 +24,7 @@ function newReference(): string {
 
 export interface SubmitResult {
   inquiryId: string;
+  personId: string;
   reference: string;
   duplicate: boolean;
 }
@@ -33,21 +35,20 @@ export async function submitInquiry(
 ): Promise<SubmitResult> {
   const { policy, current } = deps.policy;
   const { inquiry, form } = input;
-  const now = deps.now();
-  const deleteAfter = new Date(now.getTime() + policy.retention.follow_up_window_days * 86_400_000);
 
-  return deps.storage.batcher.run(async (trx, batch) => {
+  return inBatch(deps, async (uow) => {
+    const deleteAfter = new Date(uow.now.getTime() + policy.retention.follow_up_window_days * 86_400_000);
+    const { personId } = await recordPerson(uow, deps.signer, { email: inquiry.email, name: inquiry.name });
     let id = '';
     let reference = '';
     for (let attempt = 1; ; attempt++) {
       id = randomUUID();
       reference = newReference();
-      const inserted = await insertInquiry(trx, {
+      const inserted = await insertInquiry(uow.trx, {
         id,
         reference,
         form,
-        name: inquiry.name,
-        email: inquiry.email,
+        person_id: personId,
         company: inquiry.company,
         role: inquiry.role,
         country: inquiry.country,
@@ -55,46 +56,33 @@ export async function submitInquiry(
         free_mail: inquiry.freeMail ? 1 : 0,
         notice_version: current.version,
         submission_key: input.submissionKey,
-        created_at: now.toISOString(),
+        created_at: uow.now.toISOString(),
         delete_after: deleteAfter.toISOString(),
       });
       if (inserted) break;
       // The same form was stored before (a resend, a double click, another instance).
-      const winner = await findBySubmissionKey(trx, input.submissionKey);
-      if (winner) return { inquiryId: winner.id, reference: winner.reference, duplicate: true };
+      const winner = await findBySubmissionKey(uow.trx, input.submissionKey);
+      if (winner) return { inquiryId: winner.id, personId, reference: winner.reference, duplicate: true };
       // Otherwise the random reference (40 bits) was taken: draw another.
       if (attempt === 5) throw new Error('no free inquiry reference after 5 draws');
     }
 
-    let unsubscribeUrl: string | null = null;
-    if (inquiry.marketingOptIn) {
-      const consent = await grantConsent(trx, deps.signer, now, {
-        email: inquiry.email,
-        name: inquiry.name,
-        company: inquiry.company,
-        country: inquiry.country,
-        inquiryId: id,
-        purpose: policy.marketing.purpose,
-        wording: policy.marketing.checkbox_wording,
-        noticeVersion: current.version,
-        channel: `web-form:${form}`,
-      });
-      unsubscribeUrl = `${deps.config.publicUrl}/privacy/unsubscribe/${consent.unsubscribeToken}`;
-    }
+    const consent = inquiry.marketingOptIn
+      ? await grantConsent(uow, deps, { personId, email: inquiry.email, inquiryId: id, channel: `web-form:${form}` })
+      : undefined;
 
     const mailInput = { ...inquiry, form, reference };
     const countryName = countryOptions.find((c) => c.code === inquiry.country)?.name ?? inquiry.country;
-    queueMailsInBatch(batch, now, id, [
-      { kind: 'inquiry-confirmation', draft: confirmationMail(policy, deps.config.publicUrl, mailInput, unsubscribeUrl) },
-      { kind: 'staff-notification', draft: staffNotificationMail(policy, mailInput, countryName) },
-    ]);
-    appendAuditInBatch(batch, now, {
+    const refs = { personId, inquiryId: id };
+    uow.queueMail('inquiry-confirmation', confirmationMail(policy, deps.config.publicUrl, mailInput, consent?.status === 'granted' ? consent.unsubscribeUrl : null), refs);
+    uow.queueMail('staff-notification', staffNotificationMail(policy, mailInput, countryName), refs);
+    uow.audit({
       actor: 'visitor',
       action: 'inquiry.created',
       entityType: 'inquiry',
       entityId: id,
-      details: { form, marketing_consent: inquiry.marketingOptIn, outbox_messages: 2, free_mail: inquiry.freeMail },
+      details: { form, marketing_consent: consent?.status ?? 'not_asked', outbox_messages: consent?.status === 'confirmation_sent' ? 3 : 2, free_mail: inquiry.freeMail },
     });
-    return { inquiryId: id, reference, duplicate: false };
+    return { inquiryId: id, personId, reference, duplicate: false };
   });
 }

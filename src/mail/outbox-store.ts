@@ -8,6 +8,7 @@ export interface NewMessage {
   id: string;
   kind: string;
   inquiryId: string | null;
+  personId: string | null;
   to: string;
   subject: string;
   text: string;
@@ -23,6 +24,7 @@ export async function insertMessages(db: Db, messages: NewMessage[]): Promise<vo
     id: message.id,
     kind: message.kind,
     inquiry_id: message.inquiryId,
+    person_id: message.personId,
     to_address: message.to,
     subject: message.subject,
     text_body: message.text,

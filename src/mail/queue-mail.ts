@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { Transaction } from 'kysely';
-import type { Database } from '../storage/types.ts';
-import type { Batch, Collector } from '../storage/write-batcher.ts';
+import type { Collector } from '../storage/write-batcher.ts';
 import { insertMessages, type NewMessage } from './outbox-store.ts';
-import type { MailDraft } from './templates.ts';
+import type { MailDraft } from './draft.ts';
 
-// One bare address: a plain or quoted local part, no display name, no list, no control
-// or line-break characters. The mailer would read "a@x.example\r\nBcc: b@y.example" or
-// "a@x.example, b@y.example" as more recipients, so only this shape may reach it.
-const SINGLE_ADDRESS = /^(?:[^\s"@,;:<>()[\]\\]+|"(?:[^"\\\p{Cc}\u2028\u2029]|\\[^\p{Cc}\u2028\u2029])*")@[^\s"@,;:<>()[\]\\]+$/u;
+// One bare address: a plain local part (never a quoted one, which mailers rewrite), no
+// display name, no list, no control or line-break characters. The mailer would read
+// "a@x.example\r\nBcc: b@y.example" or "a@x.example, b@y.example" as more recipients,
+// so only this shape may reach it.
+const SINGLE_ADDRESS = /^[^\s"@,;:<>()[\]\\]+@[^\s"@,;:<>()[\]\\]+$/u;
 const HEADER_NAME = /^[A-Za-z][A-Za-z0-9-]*$/;
 const LINE_BREAK_OR_CONTROL = /[\p{Cc}\u2028\u2029]/u;
 
@@ -25,30 +24,18 @@ export function assertSafeDraft(draft: Pick<MailDraft, 'to' | 'headers'>): void 
   }
 }
 
-type QueueItem = { kind: string; draft: MailDraft };
+/** What a message is about: the person it concerns and the inquiry it belongs to. */
+export interface MailRefs {
+  personId?: string | null;
+  inquiryId?: string | null;
+}
 
-// Every draft is checked before anything is written, so a bad one fails its own job.
-function toMessages(at: Date, inquiryId: string | null, items: QueueItem[]): NewMessage[] {
-  for (const { draft } of items) assertSafeDraft(draft);
+/** Checks the draft before anything is written, so a bad one fails its own unit of work. */
+export function toMessage(at: Date, kind: string, draft: MailDraft, refs: MailRefs): NewMessage {
+  assertSafeDraft(draft);
   const queuedAt = at.toISOString();
-  return items.map(({ kind, draft }) => ({ id: randomUUID(), kind, inquiryId, to: draft.to, subject: draft.subject, text: draft.text, headers: draft.headers, queuedAt }));
+  return { id: randomUUID(), kind, inquiryId: refs.inquiryId ?? null, personId: refs.personId ?? null, to: draft.to, subject: draft.subject, text: draft.text, headers: draft.headers, queuedAt };
 }
 
-/** Writes the message to the outbox inside the caller's transaction: it is sent only if that commits. */
-export async function queueMail(trx: Transaction<Database>, at: Date, kind: string, inquiryId: string | null, draft: MailDraft): Promise<string> {
-  const [message] = toMessages(at, inquiryId, [{ kind, draft }]);
-  await insertMessages(trx, [message]);
-  return message.id;
-}
-
-const insertCollectedMessages: Collector<NewMessage> = (trx, messages) => insertMessages(trx, messages);
-
-/**
- * Inside a batched unit of work: the messages are written with every other job's in one
- * statement just before the batch's COMMIT, so they exist exactly when the job's change does.
- */
-export function queueMailsInBatch(batch: Batch, at: Date, inquiryId: string | null, items: QueueItem[]): string[] {
-  const messages = toMessages(at, inquiryId, items);
-  for (const message of messages) batch.collect(insertCollectedMessages, message);
-  return messages.map((m) => m.id);
-}
+/** The messages of a whole batch in one statement, just before its COMMIT: sent only if that commits. */
+export const outboxCollector: Collector<NewMessage> = (trx, messages) => insertMessages(trx, messages);

@@ -1,5 +1,6 @@
 // Sends the outbox through the configured SMTP server and retries with capped
-// exponential backoff until the server takes each message. Error notes keep only SMTP
+// exponential backoff until the server takes each message. It runs as the job
+// `outbox.deliver` (jobs/registry.ts), woken after every commit that queues mail. Error notes keep only SMTP
 // codes, never the server's text (which may echo an address).
 import { createRequire } from 'node:module';
 import type { Transporter } from 'nodemailer';
@@ -13,7 +14,6 @@ export interface MailWorkerOptions {
   db: Kysely<Database>;
   transport: Transporter | object | string;
   from: string;
-  pollMs: number;
   maxBackoffSeconds: number;
   now?: () => Date;
   log?: Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>;
@@ -31,10 +31,6 @@ export function backoffSeconds(attempts: number, maxSeconds: number): number {
 export class MailWorker {
   private readonly transporter: Transporter;
   private readonly options: MailWorkerOptions;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
   private readonly messageIdDomain: string;
 
   constructor(options: MailWorkerOptions) {
@@ -44,34 +40,6 @@ export class MailWorker {
       typeof options.transport === 'string' || !('sendMail' in (options.transport as object))
         ? (require('nodemailer') as typeof import('nodemailer')).createTransport(options.transport as string)
         : (options.transport as Transporter);
-  }
-
-  start(): void {
-    this.stopped = false;
-    const tick = () => {
-      this.wake();
-      this.timer = setTimeout(tick, this.options.pollMs);
-    };
-    this.timer = setTimeout(tick, 0);
-  }
-
-  /** Runs a pass now (or right after the one in progress). */
-  wake(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.runOnce()
-      .catch((error) => this.options.log?.error({ err: { message: (error as Error).message } }, 'mail pass failed'))
-      .then(() => undefined)
-      .finally(() => {
-        this.running = undefined;
-        if (this.again) {
-          this.again = false;
-          this.wake();
-        }
-      });
   }
 
   async runOnce(): Promise<{ sent: number; failed: number }> {
@@ -130,15 +98,8 @@ export class MailWorker {
     return (this.options.now ?? (() => new Date()))();
   }
 
-  /** Resolves when no pass is running (tests and shutdown). */
-  async idle(): Promise<void> {
-    while (this.running) await this.running;
-  }
-
+  /** Call once the job scheduler has stopped, so no pass is running. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
     this.transporter.close();
   }
 }

@@ -45,7 +45,8 @@ export const policySchema = z
       name: z.string().min(1),
       legal_name: z.string().min(1),
       website: z.url(),
-      postal_address: z.string().min(1),
+      // Optional: the notice prints a postal address only when the policy gives one.
+      postal_address: z.string().min(1).optional(),
       privacy_address: email,
       privacy_subject: z.string().min(1),
       staff_inbox: email,

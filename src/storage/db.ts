@@ -45,7 +45,8 @@ export function openStorage(target: DatabaseTarget, options: StorageOptions = {}
   return {
     kind: target.kind,
     db,
-    batcher: new WriteBatcher(db),
+    // SQLite has one writer; on PostgreSQL a few batches overlap on their own connections.
+    batcher: new WriteBatcher(db, { concurrency: target.kind === 'sqlite' ? 1 : 4 }),
     ping: async () => {
       await sql`select 1`.execute(db);
     },

@@ -1,9 +1,11 @@
 import { Migrator, PostgresAdapter, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import * as initial from './migrations/2026-11-25-initial.ts';
+import * as person from './migrations/2026-11-29-person.ts';
 
 // A static list rather than a folder scan: the set of migrations is part of the code.
 const migrations: Record<string, Migration> = {
   '2026-11-25-initial': initial,
+  '2026-11-29-person': person,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
@@ -19,10 +21,15 @@ async function currentSchema(db: Kysely<any>): Promise<string | undefined> {
 }
 
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
+  return migrateTo(db);
+}
+
+/** Up to and including `name` (tests of a data migration start from the state before it). */
+export async function migrateTo(db: Kysely<any>, name?: string): Promise<string[]> {
   const isPostgres = db.getExecutor().adapter instanceof PostgresAdapter;
   const migrationTableSchema = isPostgres ? await currentSchema(db) : undefined;
   const migrator = new Migrator({ db, provider, migrationTableSchema });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = name ? await migrator.migrateTo(name) : await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

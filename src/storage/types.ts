@@ -2,12 +2,22 @@
 // comparisons and sorting behave the same on SQLite and PostgreSQL.
 import type { Generated, Insertable, Selectable } from 'kysely';
 
+/** One row per data subject: the only place their address and name are kept. */
+export interface PersonTable {
+  id: string;
+  /** Keyed hash of the normalised address, prefixed with the id of the key: `kid:hex`. */
+  subject_key: string;
+  email: string;
+  name: string;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface InquiryTable {
   id: string;
   reference: string;
   form: string;
-  name: string;
-  email: string;
+  person_id: string;
   company: string;
   role: string;
   country: string;
@@ -19,13 +29,10 @@ export interface InquiryTable {
   delete_after: string;
 }
 
+/** Proof of consent: who (the person), what wording, which notice, when, by which channel. */
 export interface ConsentRecordTable {
   id: string;
-  subject_key: string;
-  email: string;
-  name: string;
-  company: string;
-  country: string;
+  person_id: string;
   inquiry_id: string | null;
   purpose: string;
   action: 'granted' | 'withdrawn';
@@ -33,6 +40,43 @@ export interface ConsentRecordTable {
   notice_version: string | null;
   channel: string;
   recorded_at: string;
+}
+
+/** A fresh opt-in after a withdrawal waits here until the emailed link is followed. */
+export interface ConsentConfirmationTable {
+  id: string;
+  person_id: string;
+  inquiry_id: string | null;
+  purpose: string;
+  wording: string;
+  notice_version: string;
+  channel: string;
+  requested_at: string;
+  expires_at: string;
+}
+
+export interface WithdrawalRequestTable {
+  id: string;
+  subject_key: string;
+  requested_at: string;
+}
+
+export interface MailAllowanceTable {
+  subject_key: string;
+  /** UTC date, YYYY-MM-DD. */
+  day: string;
+  sent: number;
+}
+
+export interface JobStateTable {
+  name: string;
+  locked_by: string | null;
+  locked_until: string | null;
+  last_started_at: string | null;
+  last_finished_at: string | null;
+  last_outcome: string | null;
+  last_counts: string | null;
+  last_duration_ms: number | null;
 }
 
 export interface SuppressionTable {
@@ -45,6 +89,7 @@ export interface OutboxTable {
   id: string;
   kind: string;
   inquiry_id: string | null;
+  person_id: string | null;
   to_address: string;
   subject: string;
   text_body: string;
@@ -77,7 +122,12 @@ export interface AuditHeadTable {
 }
 
 export interface Database {
+  person: PersonTable;
   inquiry: InquiryTable;
+  consent_confirmation: ConsentConfirmationTable;
+  mail_allowance: MailAllowanceTable;
+  withdrawal_request: WithdrawalRequestTable;
+  job_state: JobStateTable;
   consent_record: ConsentRecordTable;
   suppression: SuppressionTable;
   outbox: OutboxTable;
@@ -85,6 +135,7 @@ export interface Database {
   audit_head: AuditHeadTable;
 }
 
+export type Person = Selectable<PersonTable>;
 export type Inquiry = Selectable<InquiryTable>;
 export type NewInquiry = Insertable<InquiryTable>;
 export type ConsentRecord = Selectable<ConsentRecordTable>;

@@ -15,6 +15,15 @@
 // just before COMMIT, with the items of every job in the batch. The audit trail uses this
 // to extend its hash chain once per batch instead of once per job. If a collector fails,
 // no job can be blamed, so every job of the batch is run again on its own.
+//
+// `batch.afterCommit` callbacks run only once the COMMIT holding the job has returned;
+// those of an attempt that was rolled back are dropped with it.
+//
+// On PostgreSQL several batches may be in flight at once (`concurrency`), each on its
+// own connection: collectors that take a shared lock (the audit chain head) run last,
+// so a batch holds that lock only from its collectors to its COMMIT. A batch that
+// PostgreSQL aborts as a deadlock or serialisation failure is nobody's fault: it is
+// run again whole, up to three times, before its jobs are blamed.
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from './types.ts';
 
@@ -24,66 +33,140 @@ export type Collector<T> = (trx: Transaction<Database>, items: T[]) => Promise<v
 export interface Batch {
   /** Adds an item for `collector`, which runs once with all of them before COMMIT. */
   collect<T>(collector: Collector<T>, item: T): void;
+  /** Runs `fn` after the COMMIT that holds this work (never if it is rolled back). */
+  afterCommit(fn: () => void): void;
 }
 
-type Work<T> = (trx: Transaction<Database>, batch: Batch) => Promise<T>;
+export type Work<T> = (trx: Transaction<Database>, batch: Batch) => Promise<T>;
 interface Job {
   work: Work<unknown>;
   resolve: (value: unknown) => void;
   reject: (reason: unknown) => void;
   /** Failed inside a batch: runs in a transaction of its own. */
   alone: boolean;
+  /** Times its batch was aborted by the database for a conflict with another batch. */
+  conflicts: number;
+}
+
+const MAX_CONFLICT_RETRIES = 3;
+
+/** PostgreSQL's deadlock_detected and serialization_failure: retry, nobody's fault. */
+function isTransientConflict(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';
+}
+
+/** One transaction's shared state: the collected items and the post-commit callbacks. */
+class BatchContext implements Batch {
+  readonly collected = new Map<Collector<unknown>, unknown[]>();
+  readonly callbacks: Array<() => void> = [];
+
+  collect<T>(collector: Collector<T>, item: T): void {
+    const items = this.collected.get(collector as Collector<unknown>);
+    if (items) items.push(item);
+    // Insertion order is kept, so collectors run in the order jobs first used them.
+    else this.collected.set(collector as Collector<unknown>, [item]);
+  }
+
+  afterCommit(fn: () => void): void {
+    this.callbacks.push(fn);
+  }
+
+  async runCollectors(trx: Transaction<Database>): Promise<void> {
+    for (const [collector, items] of this.collected) await collector(trx, items);
+  }
+
+  runCallbacks(): void {
+    for (const fn of this.callbacks) {
+      try {
+        fn();
+      } catch {
+        // A callback is a nudge (wake a worker); the commit it follows already stands.
+      }
+    }
+  }
+}
+
+/**
+ * The same unit of work without batching, in a transaction of its own: for work that is
+ * long or must not be retried alongside others (CLI commands, jobs).
+ */
+export async function runInTransaction<T>(db: Kysely<Database>, work: Work<T>): Promise<T> {
+  const context = new BatchContext();
+  const value = await db.transaction().execute(async (trx) => {
+    const result = await work(trx, context);
+    await context.runCollectors(trx);
+    return result;
+  });
+  context.runCallbacks();
+  return value;
+}
+
+export interface BatcherOptions {
+  maxBatch?: number;
+  /** Batches in flight at once: 1 for SQLite (one writer), a few for PostgreSQL. */
+  concurrency?: number;
 }
 
 export class WriteBatcher {
   private queue: Job[] = [];
-  private busy = false;
+  private inFlight = 0;
+  private scheduled = false;
   private readonly db: Kysely<Database>;
   private readonly maxBatch: number;
+  private readonly concurrency: number;
 
-  constructor(db: Kysely<Database>, maxBatch = 64) {
+  constructor(db: Kysely<Database>, options: BatcherOptions = {}) {
     this.db = db;
-    this.maxBatch = maxBatch;
+    this.maxBatch = options.maxBatch ?? 64;
+    this.concurrency = options.concurrency ?? 1;
   }
 
   run<T>(work: Work<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work, resolve: resolve as (v: unknown) => void, reject, alone: false });
+      this.queue.push({ work, resolve: resolve as (v: unknown) => void, reject, alone: false, conflicts: 0 });
       this.kick();
     });
   }
 
   private kick(): void {
-    if (this.busy || this.queue.length === 0) return;
-    this.busy = true;
+    if (this.scheduled || this.inFlight >= this.concurrency || this.queue.length === 0) return;
+    this.scheduled = true;
     // setImmediate lets requests already parsed in this turn join the batch.
     setImmediate(() => {
-      void this.flush().finally(() => {
-        this.busy = false;
-        this.kick();
-      });
+      this.scheduled = false;
+      while (this.inFlight < this.concurrency && this.queue.length > 0) {
+        const batch = this.take();
+        this.inFlight++;
+        void this.flush(batch).finally(() => {
+          this.inFlight--;
+          this.kick();
+        });
+      }
     });
   }
 
   private take(): Job[] {
     if (this.queue[0].alone) return this.queue.splice(0, 1);
+    // With batches in flight, share the queue out so a second connection gets work too.
+    const share = Math.ceil(this.queue.length / Math.max(1, this.concurrency - this.inFlight));
+    const limit = Math.min(this.maxBatch, Math.max(1, share));
     let n = 1;
-    while (n < this.queue.length && n < this.maxBatch && !this.queue[n].alone) n++;
+    while (n < this.queue.length && n < limit && !this.queue[n].alone) n++;
     return this.queue.splice(0, n);
   }
 
-  private async flush(): Promise<void> {
-    const batch = this.take();
+  /** A conflict with another batch: the same jobs go round again, nobody blamed yet. */
+  private retryWhole(batch: Job[], error: unknown): boolean {
+    if (!isTransientConflict(error) || batch.some((job) => job.conflicts >= MAX_CONFLICT_RETRIES)) return false;
+    for (const job of batch) job.conflicts++;
+    this.queue.unshift(...batch);
+    return true;
+  }
+
+  private async flush(batch: Job[]): Promise<void> {
     const values: unknown[] = [];
-    // Insertion order is kept, so collectors run in the order jobs first used them.
-    const collected = new Map<Collector<unknown>, unknown[]>();
-    const context: Batch = {
-      collect: (collector, item) => {
-        const items = collected.get(collector as Collector<unknown>);
-        if (items) items.push(item);
-        else collected.set(collector as Collector<unknown>, [item]);
-      },
-    };
+    const context = new BatchContext();
     let trx;
     try {
       trx = await this.db.startTransaction().execute();
@@ -96,6 +179,7 @@ export class WriteBatcher {
         values.push(await batch[i].work(trx, context));
       } catch (error) {
         await trx.rollback().execute().catch(() => undefined);
+        if (this.retryWhole(batch, error)) return;
         if (batch.length === 1) {
           batch[0].reject(error);
           return;
@@ -107,9 +191,10 @@ export class WriteBatcher {
       }
     }
     try {
-      for (const [collector, items] of collected) await collector(trx, items);
+      await context.runCollectors(trx);
     } catch (error) {
       await trx.rollback().execute().catch(() => undefined);
+      if (this.retryWhole(batch, error)) return;
       if (batch.length === 1) {
         batch[0].reject(error);
         return;
@@ -122,9 +207,11 @@ export class WriteBatcher {
       await trx.commit().execute();
     } catch (error) {
       await trx.rollback().execute().catch(() => undefined);
+      if (this.retryWhole(batch, error)) return;
       for (const job of batch) job.reject(error);
       return;
     }
     batch.forEach((job, i) => job.resolve(values[i]));
+    context.runCallbacks();
   }
 }

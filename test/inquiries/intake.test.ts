@@ -12,6 +12,7 @@ import escapeHtml from 'escape-html';
 import { projectRoot } from '../../src/config.ts';
 import { formToken, postForm, startTestServer, submitForm, validFields, type TestServer } from '../support/server.ts';
 import { counts, delta, everythingStored, nothingAdded, rawPost, receiptCookie, tokenIn } from './helpers.ts';
+import { consentRecordsByEmail, inquiriesByEmail } from '../support/people.ts';
 
 type Form = 'demo' | 'contact';
 const forms: Form[] = ['demo', 'contact'];
@@ -56,7 +57,7 @@ function autofocused(body: string): string[] {
 }
 
 async function inquiryByEmail(server: TestServer, email: string) {
-  return server.running.deps.storage.db.selectFrom('inquiry').selectAll().where('email', '=', email).execute();
+  return inquiriesByEmail(server.running.deps.storage.db, email);
 }
 
 describe('form intake', () => {
@@ -281,7 +282,7 @@ describe('form intake', () => {
     assert.equal((await submitForm(server.url, 'demo', { ...validFields, email: 'no-optin@example.com' })).status, 303);
     assert.equal(delta(await counts(server), before).consent_record, 0);
     assert.equal((await submitForm(server.url, 'contact', { ...validFields, email: 'optin@example.com', marketing_opt_in: 'yes' })).status, 303);
-    const records = await db().selectFrom('consent_record').selectAll().where('email', 'in', ['no-optin@example.com', 'optin@example.com']).execute();
+    const records = await consentRecordsByEmail(db(), 'no-optin@example.com', 'optin@example.com');
     assert.equal(records.length, 1);
     const [inquiry] = await inquiryByEmail(server, 'optin@example.com');
     assert.equal(records[0].email, 'optin@example.com');

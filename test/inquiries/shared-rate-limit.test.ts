@@ -35,7 +35,7 @@ if (skip) console.log(`# ${skip}`);
 describe('shared rate limit (Redis)', () => {
   test('two instances share one limit; Redis holds no client address', { skip }, async () => {
     // A secret of its own keeps this run's counters apart from any other run's.
-    const env = { REDIS_URL, RATE_LIMIT_MAX: '3', RATE_LIMIT_WINDOW_SECONDS: '30', TRUST_PROXY: 'true', SECRET_KEY: randomBytes(24).toString('hex') };
+    const env = { REDIS_URL, RATE_LIMIT_MAX: '3', RATE_LIMIT_WINDOW_SECONDS: '30', TRUST_PROXY: 'true', SECRET_KEY: randomBytes(32).toString('hex') };
     const first = await startTestServer({ env });
     const second = await startTestServer({ env, database: first.database });
     const inspect = new Redis(REDIS_URL);

@@ -96,7 +96,7 @@ describe('policy on the command line and at start', () => {
       cwd: projectRoot,
       encoding: 'utf8',
       timeout: 30_000,
-      env: { ...process.env, POLICY_FILE: file, PORT: '0', DATABASE_URL: `sqlite:${join(dir, 'x.db')}`, SECRET_KEY: 'x'.repeat(40) },
+      env: { ...process.env, POLICY_FILE: file, PORT: '0', DATABASE_URL: `sqlite:${join(dir, 'x.db')}`, SECRET_KEY: 'ab'.repeat(32) },
     });
     assert.equal(res.status, 1, res.stderr);
     assert.match(res.stderr, /notice\.versions\[1\]\.review: the current notice version needs a recorded counsel review/);

@@ -3,12 +3,15 @@
 // audit trail.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sql } from 'kysely';
-import { appendAudit, appendAuditInBatch, verifyAuditChain } from '../../src/audit/append-audit.ts';
+import { sql, type Kysely } from 'kysely';
+import { auditCollector, verifyAuditChain, type AuditInput } from '../../src/audit/append-audit.ts';
+import type { Storage } from '../../src/storage/db.ts';
 import type { Collector } from '../../src/storage/write-batcher.ts';
+import { inBatch, inTransaction } from '../../src/unit-of-work.ts';
 import { insertInquiry } from '../../src/inquiries/store.ts';
-import { migrateToLatest } from '../../src/storage/migrate.ts';
-import { availableDbKinds, testDb } from '../support/db.ts';
+import { migrateTo, migrateToLatest } from '../../src/storage/migrate.ts';
+import { openStorage } from '../../src/storage/db.ts';
+import { availableDbKinds, createTestDatabase, testDb } from '../support/db.ts';
 
 const { kinds, skipped } = await availableDbKinds();
 
@@ -18,8 +21,7 @@ function inquiryRow(i: number) {
     id: `id-${i}`,
     reference: `LT-REF${String(i).padStart(5, '0')}`,
     form: 'demo',
-    name: `Name ${i}`,
-    email: `p${i}@example.com`,
+    person_id: PERSON,
     company: 'Co',
     role: 'Role',
     country: 'IE',
@@ -32,13 +34,28 @@ function inquiryRow(i: number) {
   };
 }
 
+const PERSON = 'person-1';
+
+/** A fresh database with the one person every test inquiry belongs to. */
+async function freshDb(kind: Parameters<typeof testDb>[0]) {
+  const t = await testDb(kind);
+  const at = '2026-11-25T10:00:00.000Z';
+  await t.storage.db.insertInto('person').values({ id: PERSON, subject_key: 'k:1', email: 'p1@example.com', name: 'P One', created_at: at, updated_at: at }).execute();
+  return t;
+}
+
+/** An audit entry in a transaction of its own, through the unit of work. */
+function auditAlone(storage: Storage, at: Date, input: AuditInput): Promise<void> {
+  return inTransaction({ storage, now: () => at, mailQueued: () => undefined }, async (uow) => uow.audit(input));
+}
+
 describe('storage', () => {
   if (skipped) test(skipped, { skip: skipped }, () => undefined);
 
   for (const kind of kinds) {
     describe(kind, () => {
       test('migrations apply to a fresh database and are idempotent', async () => {
-        const t = await testDb(kind);
+        const t = await freshDb(kind);
         try {
           assert.deepEqual(await migrateToLatest(t.storage.db), [], 'already up to date');
           const head = await t.storage.db.selectFrom('audit_head').selectAll().executeTakeFirstOrThrow();
@@ -49,7 +66,7 @@ describe('storage', () => {
       });
 
       test('queries: insert, select, update with returning; booleans, dates and undefined as parameters', async () => {
-        const t = await testDb(kind);
+        const t = await freshDb(kind);
         try {
           const db = t.storage.db;
           await db.insertInto('inquiry').values(inquiryRow(1)).execute();
@@ -57,7 +74,7 @@ describe('storage', () => {
           assert.deepEqual(updated.map((r) => ({ ...r })), [{ id: 'id-1', role: 'CTO' }]);
           const res = await db.updateTable('inquiry').set({ company: 'New' }).where('id', '=', 'missing').executeTakeFirst();
           assert.equal(Number(res.numUpdatedRows), 0);
-          const row = await db.selectFrom('inquiry').selectAll().where('email', '=', 'p1@example.com').executeTakeFirstOrThrow();
+          const row = await db.selectFrom('inquiry').selectAll().where('id', '=', 'id-1').executeTakeFirstOrThrow();
           assert.equal(row.context, null);
           await sql`insert into suppression (subject_key, reason, created_at) values (${'k'}, ${'r'}, ${new Date('2026-01-01T00:00:00Z').toISOString()})`.execute(db);
           const s = await db.selectFrom('suppression').selectAll().executeTakeFirstOrThrow();
@@ -70,7 +87,7 @@ describe('storage', () => {
 
       if (kind === 'sqlite') {
         test('SQLite runs with WAL, synchronous FULL and secure_delete', async () => {
-          const t = await testDb(kind);
+          const t = await freshDb(kind);
           try {
             const pragma = async (name: string) => Object.values((await sql.raw(`PRAGMA ${name}`).execute(t.storage.db)).rows[0] as object)[0];
             assert.equal(String(await pragma('journal_mode')), 'wal');
@@ -83,7 +100,7 @@ describe('storage', () => {
       }
 
       test('group commit: concurrent jobs all commit; a failing job rejects alone; results come after commit', async () => {
-        const t = await testDb(kind);
+        const t = await freshDb(kind);
         try {
           const jobs = Array.from({ length: 40 }, (_, i) =>
             t.storage.batcher.run(async (trx) => {
@@ -105,7 +122,7 @@ describe('storage', () => {
       });
 
       test('when the transaction itself cannot run, every job in the batch is rejected', async () => {
-        const t = await testDb(kind);
+        const t = await freshDb(kind);
         try {
           // The database goes away before the batch runs: no caller may be told success.
           const jobs = [1, 2, 3].map((i) =>
@@ -123,13 +140,13 @@ describe('storage', () => {
       });
 
       test('audit: concurrent appends form one unforked chain; edits, removals and truncation are detected', async () => {
-        const t = await testDb(kind);
+        const t = await freshDb(kind);
         try {
           const at = new Date('2026-11-25T12:00:00Z');
           await Promise.all(
             Array.from({ length: 30 }, (_, i) =>
               // Straight transactions, not the batcher: on PostgreSQL these run on several pool connections at once.
-              t.storage.db.transaction().execute((trx) => appendAudit(trx, at, { actor: 'test', action: 'thing.done', entityType: 'thing', entityId: `t${i}`, details: { n: i } })),
+              auditAlone(t.storage, at, { actor: 'test', action: 'thing.done', entityType: 'thing', entityId: `t${i}`, details: { n: i } }),
             ),
           );
           const check = await verifyAuditChain(t.storage.db);
@@ -145,7 +162,7 @@ describe('storage', () => {
       });
 
       test('group commit: a collector runs once per batch with the items of the jobs that succeeded', async () => {
-        const t = await testDb(kind);
+        const t = await freshDb(kind);
         try {
           await sql`create table collected (item text primary key)`.execute(t.storage.db);
           const calls: string[][] = [];
@@ -177,18 +194,18 @@ describe('storage', () => {
       });
 
       test('audit: entries appended in batches form one chain, in order, with none from failed jobs', async () => {
-        const t = await testDb(kind);
+        const t = await freshDb(kind);
         try {
           const at = new Date('2026-11-25T12:00:00Z');
           const jobs = Array.from({ length: 50 }, (_, i) =>
             t.storage.batcher.run(async (trx, batch) => {
               await trx.insertInto('inquiry').values(inquiryRow(i)).execute();
-              appendAuditInBatch(batch, at, { actor: 'test', action: 'inquiry.created', entityType: 'inquiry', entityId: `id-${i}` });
+              batch.collect(auditCollector, { at, input: { actor: 'test', action: 'inquiry.created', entityType: 'inquiry', entityId: `id-${i}` } });
               if (i % 9 === 4) throw new Error('fails after auditing');
             }),
           );
           await Promise.allSettled(jobs);
-          await t.storage.db.transaction().execute((trx) => appendAudit(trx, at, { actor: 'test', action: 'single', entityType: 'x', entityId: 'after' }));
+          await auditAlone(t.storage, at, { actor: 'test', action: 'single', entityType: 'x', entityId: 'after' });
           const kept = Array.from({ length: 50 }, (_, i) => i).filter((i) => i % 9 !== 4);
           assert.deepEqual(await verifyAuditChain(t.storage.db), { ok: true, entries: kept.length + 1 });
           const entities = (await t.storage.db.selectFrom('audit_log').select(['seq', 'entity_id']).orderBy('seq').execute()).map((r) => r.entity_id);
@@ -200,7 +217,7 @@ describe('storage', () => {
       });
 
       test('inquiry insert: a taken submission key or reference answers false and leaves the transaction usable', async () => {
-        const t = await testDb(kind);
+        const t = await freshDb(kind);
         try {
           const outcome = await t.storage.db.transaction().execute(async (trx) => {
             const first = await insertInquiry(trx, inquiryRow(1));
@@ -219,11 +236,11 @@ describe('storage', () => {
       });
 
       test('audit: deleting a middle entry or the tail is detected', async () => {
-        const t = await testDb(kind);
+        const t = await freshDb(kind);
         try {
           const at = new Date('2026-11-25T12:00:00Z');
           for (let i = 0; i < 5; i++) {
-            await t.storage.db.transaction().execute((trx) => appendAudit(trx, at, { actor: 'test', action: 'a', entityType: 'x', entityId: String(i) }));
+            await auditAlone(t.storage, at, { actor: 'test', action: 'a', entityType: 'x', entityId: String(i) });
           }
           await t.storage.db.deleteFrom('audit_log').where('seq', '=', 5).execute();
           const tail = await verifyAuditChain(t.storage.db);
@@ -236,6 +253,82 @@ describe('storage', () => {
           await t.close();
         }
       });
+    });
+  }
+});
+
+describe('unit of work and the person migration', () => {
+  for (const kind of kinds) {
+    test(`${kind}: audit, mail and afterCommit behave alike in a batch and in a transaction of its own; nothing of a failed unit survives`, async () => {
+      const t = await freshDb(kind);
+      try {
+        const at = new Date('2026-11-29T12:00:00Z');
+        const woken: string[] = [];
+        const deps = { storage: t.storage, now: () => at, mailQueued: () => woken.push('mail') };
+        const draft = { to: 'someone@example.com', subject: 's', text: 't', headers: {} };
+        const committed: string[] = [];
+        for (const [name, run] of [['batch', inBatch], ['alone', inTransaction]] as const) {
+          await run(deps, async (uow) => {
+            uow.audit({ actor: 'test', action: `unit.${name}`, entityType: 'x', entityId: name });
+            uow.queueMail('test', draft, { personId: PERSON });
+            uow.queueMail('test', draft);
+            uow.afterCommit(() => committed.push(name));
+            assert.deepEqual(committed.filter((c) => c === name), [], 'not before COMMIT');
+          });
+          await assert.rejects(
+            run(deps, async (uow) => {
+              uow.audit({ actor: 'test', action: `unit.${name}.failed`, entityType: 'x', entityId: name });
+              uow.queueMail('test', draft);
+              uow.afterCommit(() => committed.push(`${name}-failed`));
+              throw new Error('the unit fails');
+            }),
+            /the unit fails/,
+          );
+        }
+        assert.deepEqual(committed, ['batch', 'alone']);
+        assert.deepEqual(woken, ['mail', 'mail'], 'the mail job is woken once per committed unit that queued mail');
+        const actions = (await t.storage.db.selectFrom('audit_log').select('action').orderBy('seq').execute()).map((r) => r.action);
+        assert.deepEqual(actions, ['unit.batch', 'unit.alone']);
+        assert.equal((await t.storage.db.selectFrom('outbox').select('id').execute()).length, 4);
+        assert.equal((await t.storage.db.selectFrom('outbox').select('id').where('person_id', '=', PERSON).execute()).length, 2);
+        assert.deepEqual(await verifyAuditChain(t.storage.db), { ok: true, entries: 2 });
+        // A draft that could add a recipient fails its own unit before anything is written.
+        await assert.rejects(inBatch(deps, async (uow) => uow.queueMail('test', { ...draft, to: 'a@example.com, b@example.com' })), /refused/);
+      } finally {
+        await t.close();
+      }
+    });
+
+    test(`${kind}: the person migration moves contact details out of inquiries and consent records into one row per address`, async () => {
+      const database = await createTestDatabase(kind);
+      const storage = openStorage(database.target);
+      try {
+        await migrateTo(storage.db, '2026-11-25-initial');
+        const db = storage.db as unknown as Kysely<any>;
+        const row = (i: number, email: string, name: string, at: string) => ({
+          id: `i${i}`, reference: `LT-OLD0000${i}`, form: 'demo', name, email, company: 'Co', role: 'R', country: 'IE', context: null,
+          free_mail: 0, notice_version: '2026-11-25', submission_key: `k${i}`, created_at: at, delete_after: at,
+        });
+        await db.insertInto('inquiry').values([row(1, 'Ann@example.com', 'Ann Old', '2026-11-26T10:00:00.000Z'), row(2, 'ann@example.com', 'Ann New', '2026-11-27T10:00:00.000Z'), row(3, 'bob@example.com', 'Bob', '2026-11-26T11:00:00.000Z')]).execute();
+        await db.insertInto('consent_record').values({ id: 'c1', subject_key: 'legacy', email: 'ann@example.com', name: 'Ann New', company: 'Co', country: 'IE', inquiry_id: 'i2', purpose: 'marketing', action: 'granted', wording: 'w', notice_version: '2026-11-25', channel: 'web-form:demo', recorded_at: '2026-11-27T10:00:00.000Z' }).execute();
+        await db.insertInto('outbox').values({ id: 'o1', kind: 'x', inquiry_id: 'i3', to_address: 'bob@example.com', subject: 's', text_body: 't', headers: '{}', status: 'pending', attempts: 0, next_attempt_at: '2026-11-26T11:00:00.000Z', created_at: '2026-11-26T11:00:00.000Z' }).execute();
+
+        assert.deepEqual(await migrateToLatest(storage.db), ['2026-11-29-person']);
+        const people = await storage.db.selectFrom('person').selectAll().orderBy('email').execute();
+        assert.deepEqual(people.map((p) => [p.email, p.name]), [['ann@example.com', 'Ann New'], ['bob@example.com', 'Bob']], 'one row per address, latest details');
+        const ann = people[0].id;
+        const inquiries = await storage.db.selectFrom('inquiry').select(['id', 'person_id']).orderBy('id').execute();
+        assert.deepEqual(inquiries.map((i) => i.person_id), [ann, ann, people[1].id]);
+        assert.equal((await storage.db.selectFrom('consent_record').select('person_id').executeTakeFirstOrThrow()).person_id, ann);
+        assert.equal((await storage.db.selectFrom('outbox').select('person_id').executeTakeFirstOrThrow()).person_id, people[1].id);
+        const columns = (table: string) => db.introspection.getTables().then((ts) => ts.find((x) => x.name === table)!.columns.map((c) => c.name));
+        assert.ok(!(await columns('inquiry')).includes('email') && !(await columns('inquiry')).includes('name'), 'no copy left in inquiries');
+        assert.ok(!(await columns('consent_record')).some((c) => ['email', 'name', 'company', 'country', 'subject_key'].includes(c)), 'no copy left in consent records');
+        assert.ok(people.every((p) => p.subject_key.startsWith('unkeyed:')), 'keys are made at the next start, which has the secret');
+      } finally {
+        await storage.close();
+        await database.drop();
+      }
     });
   }
 });

@@ -5,7 +5,7 @@ import { loadConfig, projectRoot } from '../../src/config.ts';
 import { startService, type Running } from '../../src/runtime.ts';
 import { createTestDatabase, suiteDbKind, type DbKind, type TestDatabase } from './db.ts';
 
-export const TEST_SECRET = 'test-secret-key-0123456789abcdef0123456789abcdef';
+export const TEST_SECRET = '7e57' + '0123456789abcdef'.repeat(4).slice(4);
 
 export interface TestServer {
   url: string;

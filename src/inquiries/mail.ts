@@ -1,28 +1,13 @@
-// Plain-text emails. Personal values appear only in bodies, never in headers, and the
-// addresses used in headers have been validated, so nothing typed into a form can add a
-// header or a recipient.
+// The mails an inquiry sends: the visitor's confirmation and the staff notification.
+// Personal values appear only in bodies; the only header carrying one (Reply-To) holds
+// the validated address.
 import type { FormKind, Policy } from '../policy/schema.ts';
-import type { CleanInquiry } from '../inquiries/validate-inquiry.ts';
+import { oneLine, unsubscribeHeaders, type MailDraft } from '../mail/draft.ts';
+import type { CleanInquiry } from './validate-inquiry.ts';
 
 export type InquiryMailInput = CleanInquiry & { form: FormKind; reference: string };
 
-export interface MailDraft {
-  to: string;
-  subject: string;
-  text: string;
-  headers: Record<string, string>;
-}
-
 const formNoun = { demo: 'demo request', contact: 'message' } as const;
-
-function oneLine(value: string): string {
-  return value.replace(/[\r\n\u2028\u2029\u0085]+/g, ' ');
-}
-
-export function unsubscribeHeaders(unsubscribeUrl: string): Record<string, string> {
-  // RFC 8058 one-click: mail clients POST "List-Unsubscribe=One-Click" to this URL.
-  return { 'List-Unsubscribe': `<${unsubscribeUrl}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' };
-}
 
 export function confirmationMail(policy: Policy, publicUrl: string, input: InquiryMailInput, unsubscribeUrl: string | null): MailDraft {
   const org = policy.organisation;

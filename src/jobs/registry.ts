@@ -1,0 +1,43 @@
+// Every scheduled job of the service, as data. Retention, the inbound-mail poller,
+// analytics rollups and audit signing join this list as they are built.
+import type { Deps } from '../deps.ts';
+import { deleteExpiredConfirmations, deleteOldAllowances } from '../consent/store.ts';
+import { sendWithdrawalLinks, WITHDRAWAL_LINKS_JOB } from '../consent/request-withdrawal-link.ts';
+import type { MailWorker } from '../mail/worker.ts';
+import type { JobDefinition } from './scheduler.ts';
+
+export const MAIL_DELIVERY_JOB = 'outbox.deliver';
+const HOUR = 3600_000;
+
+export function serviceJobs(deps: Deps, mail: MailWorker | undefined): JobDefinition[] {
+  const jobs: JobDefinition[] = [
+    {
+      name: WITHDRAWAL_LINKS_JOB,
+      description: 'answers "email me a link to unsubscribe" requests: mails the link to subscribed addresses only, a few times a day at most',
+      everyMs: 60_000,
+      run: async () => ({ ...(await sendWithdrawalLinks(deps)) }),
+    },
+    {
+      name: 'consent.housekeeping',
+      description: 'removes expired opt-in confirmations and past days of the consent-mail allowance',
+      everyMs: 6 * HOUR,
+      run: async () => {
+        const now = deps.now();
+        const confirmations = await deleteExpiredConfirmations(deps.storage.db, now.toISOString());
+        const allowances = await deleteOldAllowances(deps.storage.db, now.toISOString().slice(0, 10));
+        return { expired_confirmations: confirmations, old_allowances: allowances };
+      },
+    },
+  ];
+  if (mail) {
+    jobs.push({
+      name: MAIL_DELIVERY_JOB,
+      description: 'sends due outbox mail through SMTP_URL, retrying with capped backoff',
+      everyMs: deps.config.mailPollMs,
+      // Messages are leased row by row as well, so a lapsed job lease never sends twice.
+      leaseMs: 5 * 60_000,
+      run: async () => ({ ...(await mail.runOnce()) }),
+    });
+  }
+  return jobs;
+}
