@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { projectRoot } from '../../src/config.ts';
 import { openStorage, type Storage } from '../../src/storage/db.ts';
-const TEST_SECRET = 'test-secret-key-0123456789abcdef0123456789abcdef';
+// 64 hex characters: what SECRET_KEY is expected to look like.
+const TEST_SECRET = '0123456789abcdef'.repeat(4);
 
 const node = join(projectRoot, 'node_modules', '.bin', 'node');
 const mode = (path: string) => statSync(path).mode & 0o7777;
