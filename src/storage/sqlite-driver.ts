@@ -32,6 +32,9 @@ function secureDatabaseFile(path: string): void {
   const fd = openSync(path, constants.O_RDWR | constants.O_CREAT, OWNER_ONLY);
   try {
     if ((fstatSync(fd).mode & 0o777) !== OWNER_ONLY) fchmodSync(fd, OWNER_ONLY);
+  } catch (error) {
+    // Typically a file owned by another user: refuse to run on data others can read.
+    throw new Error(`cannot make the database file ${path} readable by its owner only (chmod 600 it as its owner): ${(error as Error).message}`, { cause: error });
   } finally {
     closeSync(fd);
   }
