@@ -6,8 +6,8 @@ import { stringify } from 'csv-stringify/sync';
 export type CsvCell = string | number | null | undefined;
 
 // OWASP CSV Injection: = + - @ TAB CR; NUL from ASVS 5.0 1.2.10. The full-width forms
-// (U+FF1D U+FF0B U+FF0D U+FF20) too, because spreadsheets in CJK locales turn them into
-// their ASCII forms when reading typed input.
+// (U+FF1D U+FF0B U+FF0D U+FF20) too: spreadsheets in CJK locales can take them for the
+// ASCII ones (Excel does when they are typed), and a prefixed name costs nothing.
 const TRIGGERS = new Set(['=', '+', '-', '@', '\t', '\r', '\0', '\uFF1D', '\uFF0B', '\uFF0D', '\uFF20']);
 
 // Leading whitespace does not make a cell safe: importers that trim spaces (an option in
