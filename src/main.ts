@@ -8,7 +8,8 @@ import { exportMarketingList } from './consent/export-marketing.ts';
 import { maskEmail } from './consent/withdraw-consent.ts';
 import { listMessages } from './mail/outbox-store.ts';
 import { loadPolicy, PolicyError } from './policy/load.ts';
-import { openCheckedStorage, startService } from './runtime.ts';
+import { listJobStates } from './jobs/store.ts';
+import { openCheckedStorage, openServices, startService } from './runtime.ts';
 import { explainStartupError, StartupError } from './startup-error.ts';
 import { createDatabaseIfMissing } from './storage/create-database.ts';
 import type { Storage } from './storage/db.ts';
@@ -123,6 +124,52 @@ const commands: Command[] = [
     },
   },
   {
+    name: 'jobs list',
+    summary: 'list the scheduled jobs: cadence, what each does, its last run',
+    run: async () => {
+      const services = await openServices(loadConfig(), { migrate: true });
+      try {
+        const states = new Map((await listJobStates(services.deps.storage.db)).map((s) => [s.name, s]));
+        for (const job of services.jobs.jobs) {
+          const state = states.get(job.name);
+          const last = state?.last_finished_at
+            ? `last run ${state.last_finished_at} (${state.last_outcome}, ${state.last_duration_ms} ms, ${state.last_counts})`
+            : 'not run yet';
+          const running = state?.locked_until && state.locked_until > new Date().toISOString() ? `  RUNNING on ${state.locked_by}` : '';
+          console.log(`${job.name}  every ${formatEvery(job.everyMs)}  ${last}${running}\n    ${job.description}`);
+        }
+      } finally {
+        await services.close();
+      }
+      return 0;
+    },
+  },
+  {
+    name: 'jobs run',
+    args: ['NAME'],
+    summary: 'run one scheduled job now, under its lock, and print its counts',
+    run: async ({ args }) => {
+      const services = await openServices(loadConfig(), { migrate: true });
+      try {
+        const names = services.jobs.jobs.map((j) => j.name);
+        if (!names.includes(args.NAME)) throw new UsageError(`unknown job ${quoted(args.NAME)} (jobs: ${names.join(', ')})`);
+        const result = await services.jobs.runNow(args.NAME);
+        if (result.status === 'busy') {
+          console.error(`${args.NAME} is running on another instance right now; nothing was done. Try again when it has finished.`);
+          return 1;
+        }
+        if (result.status === 'failed') {
+          console.error(`${args.NAME} failed (${result.error}) after ${result.durationMs} ms; see the service log for details.`);
+          return 1;
+        }
+        console.log(JSON.stringify({ job: args.NAME, durationMs: result.durationMs, counts: result.counts }));
+        return 0;
+      } finally {
+        await services.close();
+      }
+    },
+  },
+  {
     name: 'audit verify',
     summary: "check the audit trail's hash chain",
     run: async () => {
@@ -132,6 +179,12 @@ const commands: Command[] = [
     },
   },
 ];
+
+function formatEvery(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
+  return `${ms / 1000} s`;
+}
 
 function synopsis(c: Command): string {
   const options = Object.entries(c.options ?? {}).map(([name, spec]) => `[${name}${spec.value ? ` ${spec.value}` : ''}]`);

@@ -38,8 +38,11 @@ export function openStorage(target: DatabaseTarget, options: StorageOptions = {}
       // Fail fast when the server is away, so a visitor gets a 503 instead of a hang.
       connectionTimeoutMillis: 3000,
     });
-    // An idle client losing its server must not crash the process.
+    // A client losing its server must not crash the process: an idle one reports to the
+    // pool, and one in use also emits 'error' on itself (with no listener, an uncaught
+    // exception), besides rejecting its query, which is where the caller learns of it.
     pool.on('error', () => undefined);
+    pool.on('connect', (client) => client.on('error', () => undefined));
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
   return {

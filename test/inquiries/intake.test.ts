@@ -13,12 +13,16 @@ import { projectRoot } from '../../src/config.ts';
 import { formToken, postForm, startTestServer, submitForm, validFields, type TestServer } from '../support/server.ts';
 import { counts, delta, everythingStored, nothingAdded, rawPost, receiptCookie, tokenIn } from './helpers.ts';
 import { consentRecordsByEmail, inquiriesByEmail } from '../support/people.ts';
+import { createTestDatabase, PG_BASE_URL, postgresReachable } from '../support/db.ts';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 
 type Form = 'demo' | 'contact';
 const forms: Form[] = ['demo', 'contact'];
 
+// Name and address live on the person row (joined back in by inquiriesByEmail); the
+// inquiry holds the rest of the policy's fields and its metadata.
 const policyColumns = ['name', 'email', 'company', 'role', 'country', 'context'];
-const metadataColumns = ['id', 'reference', 'form', 'free_mail', 'notice_version', 'submission_key', 'created_at', 'delete_after'];
+const metadataColumns = ['id', 'reference', 'form', 'person_id', 'free_mail', 'notice_version', 'submission_key', 'created_at', 'delete_after'];
 
 /** The HTML of one form control, found by its id. */
 function control(body: string, id: string): string {
@@ -731,17 +735,35 @@ describe('form intake settings', () => {
     }
   });
 
-  test('with the database away: the form still renders, a valid post answers 503 with the input kept, /healthz 503', async () => {
-    const url = 'postgres://postgres@127.0.0.1:1/none';
-    const server = await startTestServer({
-      database: { kind: 'postgres', target: { kind: 'postgres', url }, url, drop: async () => undefined },
-      env: { AUTO_MIGRATE: 'false' },
+  test('with the database gone after start: the form still renders, a valid post answers 503 with the input kept, /healthz 503', async (t) => {
+    if (!(await postgresReachable())) {
+      t.skip(`PostgreSQL not reachable at ${PG_BASE_URL}: the database-away test needs a server to lose`);
+      return;
+    }
+    // The service reaches PostgreSQL through a proxy this test can cut.
+    const sockets = new Set<Socket>();
+    const proxy = createServer((client) => {
+      const upstream = connect(5432, '127.0.0.1');
+      for (const s of [client, upstream]) {
+        sockets.add(s);
+        s.on('error', () => undefined);
+        s.on('close', () => sockets.delete(s));
+      }
+      client.pipe(upstream).pipe(client);
     });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const port = (proxy.address() as AddressInfo).port;
+    const database = await createTestDatabase('postgres');
+    const viaProxy = database.url.replace('127.0.0.1:5432', `127.0.0.1:${port}`);
+    const server = await startTestServer({ database: { ...database, target: { kind: 'postgres', url: viaProxy }, url: viaProxy, drop: async () => undefined } });
     try {
       const page = await fetch(`${server.url}/demo`);
       assert.equal(page.status, 200);
       const token = tokenIn(await page.text());
       assert.ok(token, 'the form renders with its token');
+      proxy.close();
+      for (const s of sockets) s.destroy();
+
       const fields = { ...validFields, marketing_opt_in: 'yes' };
       const res = await postForm(server.url, '/demo', { ...fields, form_token: token });
       assert.equal(res.status, 503);
@@ -752,10 +774,14 @@ describe('form intake settings', () => {
       assert.match(body, /<form class="inquiry-form"/);
       assertInputKept(body, fields);
       assert.ok(tokenIn(body), 'a token to try again with');
+      assert.equal((await fetch(`${server.url}/demo`)).status, 200, 'pages still render');
       assert.equal((await fetch(`${server.url}/healthz`)).status, 503);
       assert.ok(!server.logs.join('').includes(validFields.email), 'the failed submission is not logged');
     } finally {
-      await server.close();
+      await server.close().catch(() => undefined);
+      proxy.close();
+      await database.drop();
     }
   });
+
 });
