@@ -9,13 +9,15 @@ export function isCrossSite(headers: Record<string, string | string[] | undefine
   const origin = headers['origin'];
   if (typeof origin !== 'string' || origin === '') return false;
   if (origin === 'null') return true;
-  let originHost: string;
+  let given: string;
   try {
-    originHost = new URL(origin).host;
+    given = new URL(origin).origin;
   } catch {
     return true;
   }
-  const allowed = new Set<string>([new URL(publicUrl).host]);
-  if (host) allowed.add(host);
-  return !allowed.has(originHost);
+  // An origin is scheme, host and port: http://site is another origin than https://site.
+  const ours = new URL(publicUrl);
+  const allowed = new Set<string>([ours.origin]);
+  if (host) allowed.add(`${ours.protocol}//${host}`);
+  return !allowed.has(given);
 }

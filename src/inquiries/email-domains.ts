@@ -30,11 +30,13 @@ export class SortedDomainList {
   /** Entries of a JSON array of strings, or of a text file with one entry per line. */
   static fromFile(path: string): SortedDomainList {
     const bytes = readFileSync(path);
-    // Every entry takes at least two bytes plus a separator, so this bounds the count.
-    const starts = new Int32Array(Math.ceil(bytes.length / 3) + 1);
+    // Bounds the count: a JSON entry takes at least three bytes ("x" and a comma less
+    // one), a text entry two (one letter and its newline).
+    const json = path.endsWith('.json');
+    const starts = new Int32Array(Math.ceil(bytes.length / (json ? 3 : 2)) + 1);
     const ends = new Int32Array(starts.length);
     let count = 0;
-    if (path.endsWith('.json')) {
+    if (json) {
       let open = -1;
       for (let i = 0; i < bytes.length; i++) {
         if (bytes[i] !== QUOTE) continue;
@@ -67,7 +69,8 @@ export class SortedDomainList {
   }
 
   has(domain: string): boolean {
-    const needle = Buffer.from(domain.toLowerCase(), 'utf8');
+    // "example.com." is the same domain written fully qualified.
+    const needle = Buffer.from(domain.toLowerCase().replace(/\.$/, ''), 'utf8');
     let lo = 0;
     let hi = this.starts.length - 1;
     while (lo <= hi) {

@@ -110,7 +110,6 @@ export async function inquiryRoutes(app: FastifyInstance, deps: Deps): Promise<v
           });
         }
         req.log.info({ form, inquiry: stored.inquiryId, duplicate: stored.duplicate }, 'inquiry stored');
-        if (!stored.duplicate) deps.mailQueued();
         setDeclaredCookie(res, deps.policy, config.https, RECEIPT_COOKIE, deps.signer.sign('receipt', `${form}~${stored.reference}`), '/thanks');
         return res.code(303).header('location', '/thanks').send();
       },
