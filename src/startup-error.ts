@@ -24,8 +24,9 @@ export function postgresTarget(url: string): PostgresTarget {
   const user = decodeURIComponent(parsed.username) || process.env.PGUSER || process.env.USER || 'postgres';
   const host = parsed.searchParams.get('host') ?? (decodeURIComponent(parsed.hostname) || 'localhost');
   const port = Number(parsed.port || parsed.searchParams.get('port') || 5432);
-  // libpq (and pg) fall back to the user name when the URL names no database.
-  const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || user;
+  // Decoded as pg decodes it (decodeURI), so the name is the one pg connects to. libpq
+  // and pg fall back to the user name when the URL names no database.
+  const database = decodeURI(parsed.pathname.replace(/^\//, '')) || user;
   return { host, port, user, database };
 }
 
