@@ -112,8 +112,9 @@ export class JobScheduler {
         return { status: 'busy' };
       }
     } catch (error) {
-      this.log?.error({ job: job.name, err: { message: (error as Error).message, code: (error as { code?: string }).code } }, 'job lease could not be taken');
-      return { status: 'failed', error: (error as Error).message, durationMs: performance.now() - startedMs };
+      const code = String((error as { code?: unknown }).code ?? (error as Error).name);
+      this.log?.error({ job: job.name, err: { code } }, 'job lease could not be taken');
+      return { status: 'failed', error: code, durationMs: Math.round(performance.now() - startedMs) };
     }
     let result: JobRun;
     try {
@@ -125,14 +126,15 @@ export class JobScheduler {
       // Only a code is kept in job_state: a driver's message may quote a value.
       const code = (error as { code?: unknown }).code;
       result = { status: 'failed', error: typeof code === 'string' ? code : (error as Error).name, durationMs: Math.round(performance.now() - startedMs) };
-      this.log?.error({ job: job.name, durationMs: result.durationMs, err: { code: result.error, stack: (error as Error).stack } }, 'job failed');
+      // The stack's frames say where; its first line (the message) is left out.
+      this.log?.error({ job: job.name, durationMs: result.durationMs, err: { code: result.error, frames: String((error as Error).stack ?? '').split('\n').slice(1).join('\n') } }, 'job failed');
     }
     await releaseJobLock(this.db, job.name, this.holder, {
       finishedAt: this.now().toISOString(),
       outcome: result.status === 'done' ? 'ok' : `failed (${result.status === 'failed' ? result.error : ''})`,
       counts: result.status === 'done' ? result.counts : {},
       durationMs: result.durationMs,
-    }).catch((error: unknown) => this.log?.error({ job: job.name, err: { message: (error as Error).message } }, 'job lease could not be released; it expires by itself'));
+    }).catch((error: unknown) => this.log?.error({ job: job.name, err: { code: (error as { code?: unknown }).code } }, 'job lease could not be released; it expires by itself'));
     return result;
   }
 
