@@ -64,6 +64,11 @@ function describe(issues: z.core.$ZodIssue[]): string[] {
   return issues.map((issue) => {
     const where = formatPath(issue.path) || '(top level)';
     const input = (issue as { input?: unknown }).input;
+    // A message the schema wrote itself (e.g. promise P9 on cookies) says it best.
+    const ownMessage = !/^(Invalid|Too (small|big))\b/.test(issue.message);
+    if (ownMessage && issue.code !== 'unrecognized_keys' && !(issue.code === 'invalid_type' && input === undefined)) {
+      return isScalar(input) && input !== undefined ? `${where}: ${issue.message}, found ${found(input)}` : `${where}: ${issue.message}`;
+    }
     switch (issue.code) {
       case 'unrecognized_keys':
         return `${where}: unknown key(s) ${issue.keys.join(', ')}; remove them or check the spelling`;
