@@ -313,7 +313,7 @@ describe('unit of work and the person migration', () => {
         await db.insertInto('consent_record').values({ id: 'c1', subject_key: 'legacy', email: 'ann@example.com', name: 'Ann New', company: 'Co', country: 'IE', inquiry_id: 'i2', purpose: 'marketing', action: 'granted', wording: 'w', notice_version: '2026-11-25', channel: 'web-form:demo', recorded_at: '2026-11-27T10:00:00.000Z' }).execute();
         await db.insertInto('outbox').values({ id: 'o1', kind: 'x', inquiry_id: 'i3', to_address: 'bob@example.com', subject: 's', text_body: 't', headers: '{}', status: 'pending', attempts: 0, next_attempt_at: '2026-11-26T11:00:00.000Z', created_at: '2026-11-26T11:00:00.000Z' }).execute();
 
-        assert.deepEqual(await migrateToLatest(storage.db), ['2026-11-29-person']);
+        assert.deepEqual(await migrateTo(storage.db, '2026-11-29-person'), ['2026-11-29-person']);
         const people = await storage.db.selectFrom('person').selectAll().orderBy('email').execute();
         assert.deepEqual(people.map((p) => [p.email, p.name]), [['ann@example.com', 'Ann New'], ['bob@example.com', 'Bob']], 'one row per address, latest details');
         const ann = people[0].id;
