@@ -115,8 +115,8 @@ async function waitHealthy(url: string, child: ChildProcess): Promise<void> {
   throw new Error(`${url} did not become healthy`);
 }
 
-// The server's own code signs the tokens, with the key the server is given.
-const signer = new Signer(Buffer.from(SECRET, 'utf8'));
+// The server's own code signs the tokens, with the key the server is given (SECRET_KEY is hex).
+const signer = new Signer(Buffer.from(SECRET, 'hex'));
 let seq = 0;
 
 function submission(): string {

@@ -141,7 +141,7 @@ async function probe(child: ChildProcess, outFile: string): Promise<Probe> {
 
 // ---------------------------------------------------------------- load
 
-const signer = new Signer(Buffer.from(SECRET, 'utf8'));
+const signer = new Signer(Buffer.from(SECRET, 'hex'));
 let seq = 0;
 function submission(): string {
   seq++;
