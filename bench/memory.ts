@@ -16,7 +16,8 @@
 //   MEMORY_NODE_FLAGS="..."           V8 flags instead of config.serve_node_flags
 //   MEMORY_SERVER_ENV="K=V ..."       extra environment for the service (e.g. MALLOC_ARENA_MAX=2)
 //   MEMORY_LOAD_SECONDS=8 MEMORY_CONNECTIONS=50
-//   MEMORY_SNAPSHOT=0 MEMORY_MODULES=0   skip the heap snapshot / the import costs
+//   MEMORY_SNAPSHOT=0 MEMORY_MODULES=0 MEMORY_SERVICE=0   skip the heap snapshot / the
+//                                     import costs / the service itself
 //
 // The process's own view comes from bench/memory-probe.mjs, preloaded with --import (plain
 // JavaScript, a few kB): it answers SIGUSR2 by writing a JSON report. Everything else is
@@ -361,6 +362,12 @@ function importCosts(): ImportCost[] {
     ['i18n-iso-countries core + en (as the app does)', `const { createRequire } = await import('node:module'); const req = createRequire(process.cwd() + '/'); const c = (await import('i18n-iso-countries/index.js')).default; c.registerLocale(req('i18n-iso-countries/langs/en.json'));`],
     ['disposable-email-domains as a JS array', `const { createRequire } = await import('node:module'); globalThis.d = createRequire(process.cwd() + '/')('disposable-email-domains');`],
     ['freemail (package entry)', `const { createRequire } = await import('node:module'); globalThis.d = createRequire(process.cwd() + '/')('freemail');`],
+    ['@zxcvbn-ts/core + language-common (staff sign-in)', `const core = await import('@zxcvbn-ts/core'); const common = await import('@zxcvbn-ts/language-common'); globalThis.z = new core.ZxcvbnFactory({ dictionary: common.dictionary, graphs: common.adjacencyGraphs });`],
+    ['sanitize-html', `await import('sanitize-html');`],
+    ['imapflow', `await import('imapflow');`],
+    ['mailparser', `await import('mailparser');`],
+    ['qrcode', `await import('qrcode');`],
+    ['otpauth', `await import('otpauth');`],
     ['@fastify/static', `await import('@fastify/static');`],
     ['@fastify/rate-limit', `await import('@fastify/rate-limit');`],
     ['app: inquiries/email-domains (buffer lists)', `await import(${JSON.stringify(dist('inquiries/email-domains.js'))});`],
@@ -382,8 +389,9 @@ function table(head: string[], rows: string[][]): void {
 }
 
 console.log(`Memory breakdown: Node ${process.versions.node}, ${cpus().length} cores; service: ${Object.entries(extraEnv).map(([k, v]) => `${k}=${v} `).join('')}node ${flags.join(' ')} ${entry.slice(root.length + 1)} serve (SQLite)\n`);
-const phases = await measureService();
+const phases = process.env.MEMORY_SERVICE === '0' ? [] : await measureService();
 
+if (phases.length) {
 console.log('1. RSS by phase (MB; VmRSS from /proc; the rest from inside the process)');
 table(
   ['phase', 'VmRSS', 'RssAnon', 'RssFile', 'heapTotal', 'heapUsed', 'external', 'arrayBuf', 'V8 code'],
@@ -423,7 +431,9 @@ table(
   ]),
 );
 
-if (process.env.MEMORY_SNAPSHOT !== '0') {
+}
+
+if (phases.length && process.env.MEMORY_SNAPSHOT !== '0') {
   console.log('\n4. Heap snapshot after the first requests (separate run): self size by constructor, top 20');
   const { rows, strings } = await snapshotService();
   const total = rows.reduce((a, r) => a + r[1], 0);
