@@ -138,7 +138,7 @@ function referenceOf(headers: Record<string, string | string[]>): string | undef
   if (typeof bare === 'string') return bare;
   const cookies = ([] as string[]).concat(headers['set-cookie'] ?? []);
   for (const c of cookies) {
-    const m = /^lt_receipt=demo~(LT-[A-Z0-9]+)\./.exec(c);
+    const m = /^lt_receipt=(?:[A-Za-z0-9_-]{6}\.)?demo~(LT-[A-Z0-9]+)\./.exec(c);
     if (m) return m[1];
   }
   return undefined;
