@@ -1,10 +1,11 @@
 // Audit entries hold ids, actions and counts, never personal values. Each entry's hash
 // covers the previous one, so editing or removing an entry breaks the chain.
-import { createHash } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
-import type { AuditEntry, Database } from '../storage/types.ts';
+import type { Database } from '../storage/types.ts';
 import type { Collector } from '../storage/write-batcher.ts';
-import { claimSeqs, insertEntries, listEntries } from './store.ts';
+import { entryHash } from './hash.ts';
+import { claimSeqs, insertEntries, listKeys, readHead } from './store.ts';
+import { checkTrail, databaseTrail } from './verify.ts';
 
 export interface AuditInput {
   actor: string;
@@ -14,11 +15,6 @@ export interface AuditInput {
   details?: Record<string, number | string | boolean>;
 }
 
-function entryHash(e: Omit<AuditEntry, 'hash'>): string {
-  return createHash('sha256')
-    .update(JSON.stringify([e.seq, e.at, e.actor, e.action, e.entity_type, e.entity_id, e.details, e.prev_hash]))
-    .digest('hex');
-}
 
 interface PendingEntry {
   at: Date;
@@ -63,22 +59,10 @@ export interface ChainCheck {
   brokenAt?: number;
 }
 
+/** The hash chain and its head alone (signatures: `verifyAuditTrail`). */
 export async function verifyAuditChain(db: Kysely<Database>): Promise<ChainCheck> {
-  let prev = '0'.repeat(64);
-  let count = 0;
-  let from = 0;
-  for (;;) {
-    const batch = await listEntries(db, from, 1000);
-    if (batch.length === 0) break;
-    for (const e of batch) {
-      const { hash, ...rest } = e;
-      if (e.prev_hash !== prev || entryHash(rest) !== hash) return { ok: false, entries: count, brokenAt: e.seq };
-      prev = hash;
-      count++;
-      from = e.seq;
-    }
-  }
-  const head = await db.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirst();
-  if (!head || Number(head.seq) !== from || head.hash !== prev) return { ok: false, entries: count, brokenAt: from + 1 };
-  return { ok: true, entries: count };
+  const head = await readHead(db);
+  const check = await checkTrail(databaseTrail(db, { signatures: false }, head, await listKeys(db)), []);
+  const first = check.findings[0];
+  return first ? { ok: false, entries: check.goodEntries, brokenAt: first.seq } : { ok: true, entries: check.entries };
 }

@@ -1,6 +1,9 @@
 import type { Kysely, Transaction } from 'kysely';
 import { insertChunks } from '../storage/insert-chunks.ts';
-import type { AuditEntry, Database } from '../storage/types.ts';
+import type { AuditEntry, AuditKeyTable, AuditSignatureTable, Database } from '../storage/types.ts';
+
+export type AuditKey = AuditKeyTable;
+export type AuditSignature = AuditSignatureTable;
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -30,4 +33,37 @@ export async function insertEntries(db: Db, entries: AuditEntry[]): Promise<void
 export async function listEntries(db: Db, fromSeq = 0, limit = 1000): Promise<AuditEntry[]> {
   const rows = await db.selectFrom('audit_log').selectAll().where('seq', '>', fromSeq).orderBy('seq').limit(limit).execute();
   return rows.map((r) => ({ ...r, seq: Number(r.seq) }));
+}
+
+/** Signatures in (seq, key_id) order, one page after the given position. */
+export async function listSignatures(db: Db, after: { seq: number; keyId: string } | undefined, limit = 1000): Promise<AuditSignature[]> {
+  let q = db.selectFrom('audit_signature').selectAll();
+  if (after) q = q.where((eb) => eb.or([eb('seq', '>', after.seq), eb.and([eb('seq', '=', after.seq), eb('key_id', '>', after.keyId)])]));
+  const rows = await q.orderBy('seq').orderBy('key_id').limit(limit).execute();
+  return rows.map((r) => ({ ...r, seq: Number(r.seq) }));
+}
+
+export async function listKeys(db: Db): Promise<AuditKey[]> {
+  return db.selectFrom('audit_key').selectAll().orderBy('created_at').orderBy('key_id').execute();
+}
+
+export async function readHead(db: Db): Promise<{ seq: number; hash: string } | undefined> {
+  const head = await db.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirst();
+  return head && { seq: Number(head.seq), hash: head.hash };
+}
+
+/** False when the key was already there (another instance, or an earlier run). */
+export async function insertKey(db: Db, key: AuditKey): Promise<boolean> {
+  const result = await db.insertInto('audit_key').values(key).onConflict((oc) => oc.column('key_id').doNothing()).executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+}
+
+export async function endorseKey(db: Db, keyId: string, endorsedBy: string, endorsement: string): Promise<void> {
+  await db.updateTable('audit_key').set({ endorsed_by: endorsedBy, endorsement }).where('key_id', '=', keyId).where('endorsed_by', 'is', null).execute();
+}
+
+/** False when this key already signed this seq. */
+export async function insertSignature(db: Db, signature: AuditSignature): Promise<boolean> {
+  const result = await db.insertInto('audit_signature').values(signature).onConflict((oc) => oc.columns(['seq', 'key_id']).doNothing()).executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
 }
