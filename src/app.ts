@@ -19,6 +19,9 @@ import { page } from './http/layout.ts';
 import { render, statusBody } from './http/render.ts';
 import { inquiryRoutes } from './inquiries/routes.ts';
 import { siteRoutes } from './site/routes.ts';
+import { routeAccess } from './auth/access.ts';
+import { authRoutes } from './auth/routes.ts';
+import { consoleRoutes } from './console/routes.ts';
 
 export interface BuildOptions {
   logger?: boolean | object;
@@ -244,6 +247,11 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
     const existing = route.preHandler === undefined ? [] : Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler];
     route.preHandler = [publicFormBudget, ...existing];
   });
+  // Every route declares who may use it (config.access); one without stops the start.
+  // Routes with roles get the staff gate first (src/auth/access.ts).
+  const access = routeAccess(deps);
+  app.addHook('onRoute', access.onRoute);
+  app.decorate('declaredRoutes', access.routes);
   await app.register(fastifyStatic, {
     root: join(projectRoot, 'public'),
     prefix: '/static/',
@@ -251,7 +259,7 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
     index: false,
   });
 
-  app.get('/healthz', async (_req, reply) => {
+  app.get('/healthz', { config: { access: 'public' } }, async (_req, reply) => {
     try {
       await deps.storage.ping();
       return { status: 'ok', database: deps.storage.kind };
@@ -306,6 +314,8 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
   await app.register(async (scope) => siteRoutes(scope, deps));
   await app.register(async (scope) => inquiryRoutes(scope, deps));
   await app.register(async (scope) => consentRoutes(scope, deps));
+  await app.register(async (scope) => authRoutes(scope, deps));
+  await app.register(async (scope) => consoleRoutes(scope, deps));
 
   return app;
 }

@@ -41,6 +41,17 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   AUTO_MIGRATE: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
+  // Staff console. argon2id costs follow OWASP's second option (19 MiB, t=2, p=1), which
+  // takes roughly 30-60 ms on one core of a small 2-core server.
+  ARGON2_MEMORY_KIB: intFrom(1024, 4 * 1024 * 1024).default(19_456),
+  ARGON2_PASSES: intFrom(1, 100).default(2),
+  ARGON2_PARALLELISM: intFrom(1, 16).default(1),
+  STAFF_SETUP_LINK_HOURS: intFrom(1, 24 * 30).default(72),
+  STAFF_SESSION_IDLE_MINUTES: intFrom(1, 24 * 60).default(30),
+  STAFF_SESSION_MAX_HOURS: intFrom(1, 24 * 30).default(12),
+  SIGN_IN_MAX_FAILURES: intFrom(1, 1000).default(5),
+  SIGN_IN_MAX_PER_ADDRESS: intFrom(1, 100_000).default(30),
+  SIGN_IN_WINDOW_SECONDS: intFrom(1, 86_400).default(900),
 }).refine((e) => e.HEADERS_TIMEOUT_SECONDS <= e.REQUEST_TIMEOUT_SECONDS, {
   // Node refuses a headers timeout longer than the request timeout.
   path: ['HEADERS_TIMEOUT_SECONDS'],

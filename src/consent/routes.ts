@@ -39,12 +39,13 @@ ${message ? html`<div class="error-summary" role="alert" tabindex="-1"><ul><li><
 </form>`,
     );
 
-  app.get('/privacy/preferences', async (_req, reply) => preferencesForm(reply, 200, ''));
+  app.get('/privacy/preferences', { config: { access: 'public' } }, async (_req, reply) => preferencesForm(reply, 200, ''));
 
   app.post(
     '/privacy/preferences',
     {
       config: {
+        access: 'public',
         // The same per-client budget as the inquiry forms; a refusal keeps the address.
         publicFormPost: true,
         rerender: (reply, status, body, message) => preferencesForm(reply, status, typeof body.email === 'string' ? body.email.trim() : '', message),
@@ -85,7 +86,7 @@ ${message ? html`<div class="error-summary" role="alert" tabindex="-1"><ul><li><
       html`<div class="status-page"><h1>This unsubscribe link is not valid</h1><p>It may have been copied incompletely. You can also <a href="/privacy/preferences">stop marketing email by entering your address</a>.</p></div>`,
     );
 
-  app.get<{ Params: { token: string } }>('/privacy/unsubscribe/:token', async (req, reply) => {
+  app.get<{ Params: { token: string } }>('/privacy/unsubscribe/:token', { config: { access: 'public' } }, async (req, reply) => {
     if (!readUnsubscribeToken(deps.signer, req.params.token)) return invalidLink(reply);
     // A GET never changes anything: link scanners in mail systems follow links.
     return send(
@@ -118,7 +119,7 @@ ${message ? html`<div class="error-summary" role="alert" tabindex="-1"><ul><li><
     // No origin check: the signed token is the authorisation.
     scope.post<{ Params: { token: string } }>(
       '/privacy/unsubscribe/:token',
-      { config: { rateLimit: { max: Math.max(config.rateLimitMax, 30), timeWindow: config.rateLimitWindowSeconds * 1000 } } },
+      { config: { access: 'public', rateLimit: { max: Math.max(config.rateLimitMax, 30), timeWindow: config.rateLimitWindowSeconds * 1000 } } },
       async (req, reply) => {
         const id = readUnsubscribeToken(deps.signer, req.params.token);
         if (!id) return invalidLink(reply);
@@ -153,7 +154,7 @@ ${message ? html`<div class="error-summary" role="alert" tabindex="-1"><ul><li><
     );
 
   // A GET only asks: mail scanners follow links, and must not resubscribe anyone.
-  app.get<{ Params: { token: string } }>('/privacy/confirm/:token', async (req, reply) => {
+  app.get<{ Params: { token: string } }>('/privacy/confirm/:token', { config: { access: 'public' } }, async (req, reply) => {
     if (!readConfirmationToken(deps.signer, req.params.token)) return invalidConfirmation(reply);
     return send(
       reply,
@@ -167,7 +168,7 @@ ${message ? html`<div class="error-summary" role="alert" tabindex="-1"><ul><li><
 
   app.post<{ Params: { token: string } }>(
     '/privacy/confirm/:token',
-    { config: { rateLimit: { max: Math.max(config.rateLimitMax, 30), timeWindow: config.rateLimitWindowSeconds * 1000 } } },
+    { config: { access: 'public', rateLimit: { max: Math.max(config.rateLimitMax, 30), timeWindow: config.rateLimitWindowSeconds * 1000 } } },
     async (req, reply) => {
       if (isCrossSite(req.headers, config.publicUrl, req.headers.host)) {
         return send(reply, 403, 'Form refused', html`<div class="status-page"><h1>This can only be confirmed on our own website</h1><p>Open the link from the email again and press the button there.</p></div>`);

@@ -55,12 +55,13 @@ export async function inquiryRoutes(app: FastifyInstance, deps: Deps): Promise<v
   for (const form of forms) {
     const reply = formReplyFor(deps, form);
 
-    app.get(`/${form}`, async (_req, res) => reply(res, 200, { values: emptyValues, errors: {} }));
+    app.get(`/${form}`, { config: { access: 'public' } }, async (_req, res) => reply(res, 200, { values: emptyValues, errors: {} }));
 
     app.post(
       `/${form}`,
       {
         config: {
+          access: 'public',
           publicFormPost: true,
           rerender: (res, status, body, message) => reply(res, status, { values: readValues(body), errors: {}, formMessage: message }),
         },
@@ -116,7 +117,7 @@ export async function inquiryRoutes(app: FastifyInstance, deps: Deps): Promise<v
     );
   }
 
-  app.get('/thanks', async (req, res) => {
+  app.get('/thanks', { config: { access: 'public' } }, async (req, res) => {
     const raw = req.cookies[RECEIPT_COOKIE];
     const receipt = raw ? deps.signer.verify('receipt', raw) : null;
     const [form, reference] = receipt ? receipt.split('~') : [];

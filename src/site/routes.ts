@@ -17,7 +17,7 @@ export async function siteRoutes(app: FastifyInstance, deps: Deps): Promise<void
   const send = (path: string, title: string, body: ReturnType<typeof html>, description?: string) =>
     page({ title, orgName, path, body, description });
 
-  app.get('/', async (_req, reply) => {
+  app.get('/', { config: { access: 'public' } }, async (_req, reply) => {
     reply.type('text/html; charset=utf-8');
     return send(
       '/',
@@ -53,12 +53,12 @@ ${body}`,
     );
   };
 
-  app.get('/privacy', async (_req, reply) => {
+  app.get('/privacy', { config: { access: 'public' } }, async (_req, reply) => {
     reply.type('text/html; charset=utf-8');
     return noticePage(policy.notice.current, '/privacy');
   });
 
-  app.get('/privacy/versions', async (_req, reply) => {
+  app.get('/privacy/versions', { config: { access: 'public' } }, async (_req, reply) => {
     reply.type('text/html; charset=utf-8');
     const versions = [...policy.notice.versions].sort((a, b) => b.effective.localeCompare(a.effective));
     return send(
@@ -73,14 +73,14 @@ ${body}`,
     );
   });
 
-  app.get<{ Params: { version: string } }>('/privacy/versions/:version', async (req, reply) => {
+  app.get<{ Params: { version: string } }>('/privacy/versions/:version', { config: { access: 'public' } }, async (req, reply) => {
     const rendered = noticePage(req.params.version, '/privacy');
     if (!rendered) return reply.callNotFound();
     reply.type('text/html; charset=utf-8');
     return rendered;
   });
 
-  app.get('/privacy/retention', async (_req, reply) => {
+  app.get('/privacy/retention', { config: { access: 'public' } }, async (_req, reply) => {
     reply.type('text/html; charset=utf-8');
     const r = policy.retention;
     return send(
@@ -96,7 +96,7 @@ ${cookieTable(deps.policy)}`,
     );
   });
 
-  app.get('/security', async (_req, reply) => {
+  app.get('/security', { config: { access: 'public' } }, async (_req, reply) => {
     reply.type('text/html; charset=utf-8');
     return send(
       '/security',
@@ -112,11 +112,11 @@ ${cookieTable(deps.policy)}`,
   });
 
   // Crawlers may read everything; there is no sitemap to point them to.
-  app.get('/robots.txt', async (_req, reply) => {
+  app.get('/robots.txt', { config: { access: 'public' } }, async (_req, reply) => {
     reply.type('text/plain; charset=utf-8').header('cache-control', 'public, max-age=3600');
     return 'User-agent: *\nAllow: /\n';
   });
 
   // Browsers ask for /favicon.ico whatever the page declares; the icon is an SVG.
-  app.get('/favicon.ico', async (_req, reply) => reply.header('cache-control', 'public, max-age=86400').redirect('/static/favicon.svg', 301));
+  app.get('/favicon.ico', { config: { access: 'public' } }, async (_req, reply) => reply.header('cache-control', 'public, max-age=86400').redirect('/static/favicon.svg', 301));
 }

@@ -121,7 +121,48 @@ export interface AuditHeadTable {
   hash: string;
 }
 
+/** A console user. Email lower-cased; secrets only as hashes (the TOTP secret must be usable, so it is kept). */
+export interface StaffAccountTable {
+  id: string;
+  email: string;
+  role: 'admin' | 'privacy' | 'sales';
+  status: 'pending' | 'active' | 'disabled';
+  password_hash: string | null;
+  totp_secret: string | null;
+  totp_last_step: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface StaffSetupLinkTable {
+  token_hash: string;
+  account_id: string;
+  totp_secret: string | null;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface StaffRecoveryCodeTable {
+  code_hash: string;
+  account_id: string;
+  created_at: string;
+}
+
+export interface StaffSessionTable {
+  id: string;
+  token_hash: string;
+  account_id: string;
+  csrf_token: string;
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
+}
+
 export interface Database {
+  staff_account: StaffAccountTable;
+  staff_setup_link: StaffSetupLinkTable;
+  staff_recovery_code: StaffRecoveryCodeTable;
+  staff_session: StaffSessionTable;
   person: PersonTable;
   inquiry: InquiryTable;
   consent_confirmation: ConsentConfirmationTable;
