@@ -3,10 +3,11 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, loadConfig, type Config } from './config.ts';
-import { verifyAuditChain } from './audit/append-audit.ts';
+import { exportTrail, verifyDatabase, verifyExport } from './audit/commands.ts';
+import { publicKeyPem } from './audit/signing-key.ts';
 import { exportMarketingList } from './consent/export-marketing.ts';
 import { maskEmail } from './consent/withdraw-consent.ts';
-import { listMessages } from './mail/outbox-store.ts';
+import { findMessage, listMessages } from './mail/outbox-store.ts';
 import { loadPolicy, PolicyError } from './policy/load.ts';
 import { listJobStates } from './jobs/store.ts';
 import { openCheckedStorage, openServices, startService } from './runtime.ts';
@@ -14,9 +15,55 @@ import { explainStartupError, StartupError } from './startup-error.ts';
 import { createDatabaseIfMissing } from './storage/create-database.ts';
 import type { Storage } from './storage/db.ts';
 import { migrateToLatest } from './storage/migrate.ts';
+import type { OutboxRow } from './storage/types.ts';
+import { inTransaction } from './unit-of-work.ts';
 
 /** A mistake in how the command was typed: said in one line, then the usage, exit 2. */
 class UsageError extends Error {}
+
+/** A command that cannot do what was asked (e.g. no such message): one line, exit 1. */
+class CommandError extends Error {}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+// Stored text came from visitors: control characters (terminal escapes, carriage
+// returns) and bidi overrides are shown as \u escapes so they cannot rewrite the screen.
+const UNSAFE = /[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]/gu;
+function printable(text: string, keepLineBreaks = false): string {
+  const source = keepLineBreaks ? text.replace(/\r\n/g, '\n') : text;
+  return source.replace(UNSAFE, (c) => (keepLineBreaks && (c === '\n' || c === '\t') ? c : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+}
+
+function formatMessage(m: OutboxRow): string {
+  const erased = m.status === 'sent' ? '(erased once the mail server took it)' : '';
+  let headers: Record<string, string> = {};
+  try {
+    headers = JSON.parse(m.headers) as Record<string, string>;
+  } catch {
+    headers = { '(unreadable)': m.headers };
+  }
+  const field = (label: string, value: string | number | null) => `  ${`${label}:`.padEnd(14)}${value === null || value === '' ? '-' : printable(String(value))}`;
+  const lines = [
+    `Outbox message ${m.id}`,
+    field('kind', m.kind),
+    field('status', m.status),
+    field('to', m.to_address || erased),
+    field('subject', m.subject || erased),
+    field('attempts', m.attempts),
+    field('queued', m.created_at),
+    field('next attempt', m.status === 'pending' ? m.next_attempt_at : null),
+    field('leased until', m.locked_until),
+    field('sent', m.sent_at),
+    field('last error', m.last_error),
+    field('inquiry', m.inquiry_id),
+    field('person', m.person_id),
+    'Headers:',
+    ...(Object.keys(headers).length ? Object.entries(headers).map(([k, v]) => `  ${printable(k)}: ${printable(String(v))}`) : [`  ${erased || '-'}`]),
+    'Body:',
+    m.text_body ? printable(m.text_body, true) : erased || '-',
+  ];
+  return lines.join('\n');
+}
 
 interface OptionSpec {
   /** Placeholder shown in the usage when the option takes a value, e.g. FILE. */
@@ -108,6 +155,27 @@ const commands: Command[] = [
     },
   },
   {
+    name: 'outbox show',
+    args: ['ID'],
+    summary: 'print one message in full (recipient, headers, body): for reading mail with no SMTP_URL; audited',
+    run: async ({ args }) => {
+      const id = args.ID.toLowerCase();
+      // Not echoed: whatever was typed in its place may be an address or a name.
+      if (!UUID.test(id)) throw new CommandError('outbox show: ID must be a message id such as 0b6f4c2e-5d1a-4e8b-9f3c-2a7d6e1b4c90, as `lumetrax outbox list --all` shows them');
+      const message = await withStorage((storage) =>
+        // The read and its audit entry commit together: nobody sees a message unrecorded.
+        inTransaction({ storage, now: () => new Date(), mailQueued: () => undefined }, async (uow) => {
+          const row = await findMessage(uow.trx, id);
+          if (row) uow.audit({ actor: 'cli', action: 'outbox.message_shown', entityType: 'outbox', entityId: row.id, details: { status: row.status } });
+          return row;
+        }),
+      );
+      if (!message) throw new CommandError(`outbox show: no message ${id} in the outbox: \`lumetrax outbox list --all\` lists the ids there`);
+      console.log(formatMessage(message));
+      return 0;
+    },
+  },
+  {
     name: 'marketing export',
     options: { '--out': { value: 'FILE', needs: 'a file name' } },
     summary: 'write the CSV of people whose marketing consent is current',
@@ -171,12 +239,29 @@ const commands: Command[] = [
   },
   {
     name: 'audit verify',
-    summary: "check the audit trail's hash chain",
-    run: async () => {
-      const check = await withStorage((s) => verifyAuditChain(s.db));
-      console.log(check.ok ? `Audit chain intact: ${check.entries} entries.` : `Audit chain BROKEN at entry ${check.brokenAt} (after ${check.entries} good entries).`);
-      return check.ok ? 0 : 1;
+    options: { '--file': { value: 'FILE', needs: 'an export file' }, '--public-key': { value: 'PEMFILE', needs: 'a public key file' } },
+    summary: "check the audit trail's hashes and head signatures, naming the first bad entry (an export offline with --file and --public-key)",
+    run: async ({ options }) => {
+      const file = options['--file'] as string | undefined;
+      const publicKey = options['--public-key'] as string | undefined;
+      if (file && !publicKey) throw new UsageError('audit verify --file needs --public-key PEMFILE (from `lumetrax audit export-key`)');
+      if (file) return verifyExport(file, publicKey as string);
+      return withStorage((s, config) => verifyDatabase(s.db, config.auditSigningKey, publicKey));
     },
+  },
+  {
+    name: 'audit export-key',
+    summary: "print the public key (PEM) that checks the audit trail's signatures",
+    run: async () => {
+      process.stdout.write(publicKeyPem(loadConfig().auditSigningKey));
+      return 0;
+    },
+  },
+  {
+    name: 'audit export',
+    options: { '--out': { value: 'FILE', needs: 'a file name' } },
+    summary: 'write the audit trail with its head signatures and public keys as JSON lines (owner-only file)',
+    run: async ({ options }) => withStorage((s) => exportTrail(s.db, options['--out'] as string | undefined, new Date())),
   },
 ];
 
@@ -268,7 +353,7 @@ main(process.argv.slice(2)).then(
       return;
     }
     // Settings and environment problems are one line the operator can act on; the rest are bugs.
-    if (error instanceof ConfigError || error instanceof PolicyError || error instanceof StartupError) console.error(error.message);
+    if (error instanceof ConfigError || error instanceof PolicyError || error instanceof StartupError || error instanceof CommandError) console.error(error.message);
     else console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
     process.exitCode = 1;
   },

@@ -90,3 +90,8 @@ export async function listMessages(db: Db, status: 'pending' | 'sent' | 'all'): 
   if (status !== 'all') q = q.where('status', '=', status);
   return q.execute();
 }
+
+/** One message by id, whatever its status (a sent one has its contents erased). */
+export async function findMessage(db: Db, id: string): Promise<OutboxRow | undefined> {
+  return db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirst();
+}

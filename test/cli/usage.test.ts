@@ -15,6 +15,7 @@ const cases: Array<[string[], string]> = [
   [['policy', 'check', 'a.yaml', 'b.yaml'], 'unexpected argument "b.yaml" for policy check'],
   [['outbox', 'list', '--foo'], 'unknown option --foo for outbox list'],
   [['outbox', 'list', '--all=yes'], 'outbox list --all takes no value'],
+  [['outbox', 'show'], 'outbox show needs an ID'],
   [['marketing', 'export', '--out'], 'marketing export --out needs a file name'],
   [['marketing', 'export', '--out='], 'marketing export --out needs a file name'],
   [['marketing', 'export', '--out', '--all'], 'marketing export --out needs a file name'],
@@ -54,7 +55,7 @@ describe('command-line mistakes', () => {
 
   test('the usage lists every command with its arguments and options', async () => {
     const { stdout } = await runCli(['help'], env);
-    for (const synopsis of ['serve', 'migrate', 'policy check FILE', 'outbox list [--all]', 'marketing export [--out FILE]', 'audit verify']) {
+    for (const synopsis of ['serve', 'migrate', 'policy check FILE', 'outbox list [--all]', 'outbox show ID', 'marketing export [--out FILE]', 'audit verify']) {
       assert.match(stdout, new RegExp(`^ {2}${synopsis.replace(/[[\]]/g, '\\$&')} {2,}\\S`, 'm'), synopsis);
     }
   });
