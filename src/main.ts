@@ -15,6 +15,7 @@ import { explainStartupError, StartupError } from './startup-error.ts';
 import { createDatabaseIfMissing } from './storage/create-database.ts';
 import type { Storage } from './storage/db.ts';
 import { migrateToLatest } from './storage/migrate.ts';
+import { userAdd, userDisable, userList, userReset } from './auth/cli.ts';
 import type { OutboxRow } from './storage/types.ts';
 import { inTransaction } from './unit-of-work.ts';
 
@@ -237,6 +238,18 @@ const commands: Command[] = [
       }
     },
   },
+  {
+    name: 'user add',
+    options: { '--email': { value: 'EMAIL', needs: 'an email address' }, '--role': { value: 'ROLE', needs: 'a role: admin, privacy or sales' } },
+    summary: 'add a console account (admin | privacy | sales) and print its one-time set-up link',
+    run: async ({ options }) => {
+      if (!options['--email'] || !options['--role']) throw new UsageError('user add needs --email EMAIL and --role admin|privacy|sales');
+      return userAdd(withStorage, options['--email'] as string, options['--role'] as string);
+    },
+  },
+  { name: 'user list', summary: 'list console accounts with role and status', run: () => userList(withStorage) },
+  { name: 'user disable', args: ['EMAIL'], summary: 'disable a console account and end all its sessions at once', run: ({ args }) => userDisable(withStorage, args.EMAIL) },
+  { name: 'user reset', args: ['EMAIL'], summary: 'print a new set-up link (the old one, the password and the authenticator stop working)', run: ({ args }) => userReset(withStorage, args.EMAIL) },
   {
     name: 'audit verify',
     options: { '--file': { value: 'FILE', needs: 'an export file' }, '--public-key': { value: 'PEMFILE', needs: 'a public key file' } },
