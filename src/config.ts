@@ -1,11 +1,12 @@
 // Environment -> typed config, validated once at start. Every tunable limit lives here
 // (and in the README's settings table) so operators and benchmarks can change it.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { Policy } from './policy/schema.ts';
+import { loadAuditSigningKey } from './audit/signing-key.ts';
 
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -41,6 +42,9 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   AUTO_MIGRATE: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
+  // Checked when the key is read (loadAuditSigningKey), for a message that says what to do.
+  AUDIT_SIGNING_KEY: z.string().optional(),
+  AUDIT_SIGN_EVERY_SECONDS: intFrom(1, 86_400).default(300),
   // Staff console. argon2id costs follow OWASP's second option (19 MiB, t=2, p=1), which
   // takes roughly 30-60 ms on one core of a small 2-core server.
   ARGON2_MEMORY_KIB: intFrom(1024, 4 * 1024 * 1024).default(19_456),
@@ -82,6 +86,8 @@ interface Derived {
   previousSecretKey: Buffer | undefined;
   /** The largest body: BODY_LIMIT_BYTES, or 0 until buildApp derives it from the policy. */
   bodyLimitBytes: number;
+  /** Ed25519 private key that signs the audit chain head (AUDIT_SIGNING_KEY or data/audit-signing.key). */
+  auditSigningKey: KeyObject;
 }
 
 // Secrets are only ever held as the keys derived below, never copied as text.
@@ -151,5 +157,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = projectR
     secretKey: loadOrCreateSecret(e.SECRET_KEY, root),
     previousSecretKey: e.SECRET_KEY_PREVIOUS ? Buffer.from(e.SECRET_KEY_PREVIOUS, 'hex') : undefined,
     bodyLimitBytes: e.BODY_LIMIT_BYTES ?? 0,
+    auditSigningKey: loadAuditSigningKey(e.AUDIT_SIGNING_KEY, root),
   };
 }

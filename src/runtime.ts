@@ -7,6 +7,7 @@ import type { Deps } from './deps.ts';
 import { Signer } from './http/signing.ts';
 import { MailWorker, type MailWorkerOptions } from './mail/worker.ts';
 import { MAIL_DELIVERY_JOB, serviceJobs } from './jobs/registry.ts';
+import { signAuditHead } from './audit/sign-head.ts';
 import { JobScheduler } from './jobs/scheduler.ts';
 import { rekeySubjects } from './people/rekey-subjects.ts';
 import { loadPolicy } from './policy/load.ts';
@@ -150,6 +151,8 @@ export async function startService(config: Config, options: StartOptions = {}): 
       // Jobs first (a run may still be writing), then HTTP, then the database.
       await jobs.stop();
       await app.close();
+      // The last entries written get a signature too, so a tail cut off after shutdown shows.
+      await signAuditHead(deps.storage.db, config.auditSigningKey, deps.now()).catch((error: unknown) => app.log.error({ err: { code: (error as { code?: unknown }).code } }, 'the audit chain head could not be signed at shutdown'));
       await services.close();
     },
   };

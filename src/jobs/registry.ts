@@ -4,6 +4,7 @@ import type { Deps } from '../deps.ts';
 import { deleteExpiredConfirmations, deleteOldAllowances } from '../consent/store.ts';
 import { sendWithdrawalLinks, WITHDRAWAL_LINKS_JOB } from '../consent/request-withdrawal-link.ts';
 import type { MailWorker } from '../mail/worker.ts';
+import { AUDIT_SIGN_JOB, signAuditHead } from '../audit/sign-head.ts';
 import type { JobDefinition } from './scheduler.ts';
 
 export const MAIL_DELIVERY_JOB = 'outbox.deliver';
@@ -11,6 +12,15 @@ const HOUR = 3600_000;
 
 export function serviceJobs(deps: Deps, mail: MailWorker | undefined): JobDefinition[] {
   const jobs: JobDefinition[] = [
+    {
+      name: AUDIT_SIGN_JOB,
+      description: 'signs the audit chain head with the Ed25519 audit key, so a cut-off tail or a recomputed chain fails `lumetrax audit verify`',
+      everyMs: deps.config.auditSignEverySeconds * 1000,
+      run: async (): Promise<Record<string, number>> => {
+        const { signed, seq } = await signAuditHead(deps.storage.db, deps.config.auditSigningKey, deps.now());
+        return signed ? { signed, seq } : { signed: 0 };
+      },
+    },
     {
       name: WITHDRAWAL_LINKS_JOB,
       description: 'answers "email me a link to unsubscribe" requests: mails the link to subscribed addresses only, a few times a day at most',

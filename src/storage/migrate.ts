@@ -1,12 +1,14 @@
 import { Migrator, PostgresAdapter, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import * as initial from './migrations/2026-11-25-initial.ts';
 import * as person from './migrations/2026-11-29-person.ts';
+import * as auditSignatures from './migrations/2026-11-30-audit-signatures.ts';
 import * as accounts from './migrations/2026-11-30-accounts.ts';
 
 // A static list rather than a folder scan: the set of migrations is part of the code.
 const migrations: Record<string, Migration> = {
   '2026-11-25-initial': initial,
   '2026-11-29-person': person,
+  '2026-11-30-audit-signatures': auditSignatures,
   '2026-11-30-accounts': accounts,
 };
 

@@ -121,6 +121,29 @@ export interface AuditHeadTable {
   hash: string;
 }
 
+/** A public key that signed the chain head; each is vouched for by the key that replaced it. */
+export interface AuditKeyTable {
+  key_id: string;
+  /** SPKI PEM. */
+  public_key: string;
+  created_at: string;
+  endorsed_by: string | null;
+  /** base64 Ed25519 signature by `endorsed_by` over (key_id, public_key). */
+  endorsement: string | null;
+}
+
+/** A signature over (seq, hash of the head at seq, signed_at, key_id). */
+export interface AuditSignatureTable {
+  seq: number;
+  key_id: string;
+  hash: string;
+  signed_at: string;
+  /** base64 Ed25519 signature. */
+  signature: string;
+}
+
+/** A console user. Email lower-cased; secrets only as hashes (the TOTP secret must be usable, so it is kept). */
+
 /** A console user. Email lower-cased; secrets only as hashes (the TOTP secret must be usable, so it is kept). */
 export interface StaffAccountTable {
   id: string;
@@ -174,6 +197,8 @@ export interface Database {
   outbox: OutboxTable;
   audit_log: AuditLogTable;
   audit_head: AuditHeadTable;
+  audit_key: AuditKeyTable;
+  audit_signature: AuditSignatureTable;
 }
 
 export type Person = Selectable<PersonTable>;
