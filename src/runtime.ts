@@ -6,6 +6,7 @@ import type { Config } from './config.ts';
 import type { Deps } from './deps.ts';
 import { Signer } from './http/signing.ts';
 import { MailWorker, type MailWorkerOptions } from './mail/worker.ts';
+import { startInboundSmtp, type InboundSmtp } from './correspondence/smtp-listener.ts';
 import { MAIL_DELIVERY_JOB, serviceJobs } from './jobs/registry.ts';
 import { signAuditHead } from './audit/sign-head.ts';
 import { JobScheduler } from './jobs/scheduler.ts';
@@ -20,6 +21,8 @@ export interface Running {
   deps: Deps;
   mail: MailWorker | undefined;
   jobs: JobScheduler;
+  /** The inbound SMTP listener, when INBOUND_SMTP_PORT is set. */
+  inboundSmtp: InboundSmtp | undefined;
   close(): Promise<void>;
 }
 
@@ -140,6 +143,16 @@ export async function startService(config: Config, options: StartOptions = {}): 
     }
   }
   // Said only once the service is up, so a failed start prints nothing but its reason.
+  let inboundSmtp: InboundSmtp | undefined;
+  if (config.inboundSmtpPort !== undefined) {
+    try {
+      inboundSmtp = await startInboundSmtp(deps, app.log);
+    } catch (error) {
+      await app.close().catch(() => undefined);
+      await services.close().catch(() => undefined);
+      throw error;
+    }
+  }
   if (!mail) app.log.warn('No SMTP_URL configured: outgoing mail waits in the outbox. List it with `npx lumetrax outbox list`, read one with `npx lumetrax outbox show ID`.');
   jobs.start();
   return {
@@ -147,8 +160,10 @@ export async function startService(config: Config, options: StartOptions = {}): 
     deps,
     mail,
     jobs,
+    inboundSmtp,
     close: async () => {
-      // Jobs first (a run may still be writing), then HTTP, then the database.
+      // Inbound mail stops first, then jobs (a run may still be writing), then HTTP, then the database.
+      await inboundSmtp?.close();
       await jobs.stop();
       await app.close();
       // The last entries written get a signature too, so a tail cut off after shutdown shows.

@@ -6,6 +6,7 @@ import { sendWithdrawalLinks, WITHDRAWAL_LINKS_JOB } from '../consent/request-wi
 import type { MailWorker } from '../mail/worker.ts';
 import { AUDIT_SIGN_JOB, signAuditHead } from '../audit/sign-head.ts';
 import type { JobDefinition } from './scheduler.ts';
+import { IMAP_POLL_JOB, pollImap } from '../correspondence/imap-poller.ts';
 
 export const MAIL_DELIVERY_JOB = 'outbox.deliver';
 const HOUR = 3600_000;
@@ -39,6 +40,14 @@ export function serviceJobs(deps: Deps, mail: MailWorker | undefined): JobDefini
       },
     },
   ];
+  if (deps.config.imapUrl) {
+    jobs.push({
+      name: IMAP_POLL_JOB,
+      description: 'takes new mail from the IMAP_URL mailbox into its thread (or triage), past the last UID processed',
+      everyMs: deps.config.imapPollMs,
+      run: async () => ({ ...(await pollImap(deps)) }),
+    });
+  }
   if (mail) {
     jobs.push({
       name: MAIL_DELIVERY_JOB,

@@ -10,6 +10,9 @@ import type { MailDraft } from './draft.ts';
 const SINGLE_ADDRESS = /^[^\s"@,;:<>()[\]\\]+@[^\s"@,;:<>()[\]\\]+$/u;
 const HEADER_NAME = /^[A-Za-z][A-Za-z0-9-]*$/;
 const LINE_BREAK_OR_CONTROL = /[\p{Cc}\u2028\u2029]/u;
+// Threading headers carry Message-IDs only: one for In-Reply-To, a space-separated list for References.
+const ONE_MESSAGE_ID = /^<[^<>\s"(),;:\\[\]]{1,900}>$/;
+const MESSAGE_ID_LIST = /^<[^<>\s"(),;:\\[\]]{1,900}>(?: <[^<>\s"(),;:\\[\]]{1,900}>){0,99}$/;
 
 export function isSingleAddress(value: string): boolean {
   return SINGLE_ADDRESS.test(value) && !LINE_BREAK_OR_CONTROL.test(value);
@@ -21,6 +24,8 @@ export function assertSafeDraft(draft: Pick<MailDraft, 'to' | 'headers'>): void 
   for (const [name, value] of Object.entries(draft.headers)) {
     if (!HEADER_NAME.test(name) || LINE_BREAK_OR_CONTROL.test(value)) throw new Error(`mail draft refused: unsafe header ${JSON.stringify(name)}`);
     if (name.toLowerCase() === 'reply-to' && !isSingleAddress(value)) throw new Error('mail draft refused: Reply-To is not a single plain address');
+    if (name.toLowerCase() === 'in-reply-to' && !ONE_MESSAGE_ID.test(value)) throw new Error('mail draft refused: In-Reply-To is not one <message-id>');
+    if (name.toLowerCase() === 'references' && !MESSAGE_ID_LIST.test(value)) throw new Error('mail draft refused: References is not a list of <message-id>s');
   }
 }
 

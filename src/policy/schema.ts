@@ -109,6 +109,26 @@ export const policySchema = z
         same_site: z.enum(['strict', 'lax']),
       }),
     ),
+    // Email threads: what the inbound listener and poller accept and keep.
+    correspondence: z.strictObject({
+      // Accepted besides organisation.privacy_address and staff_inbox.
+      inbound_addresses: z.array(email).default([]),
+      // Where customers' replies to staff go (Reply-To of every staff reply); accepted too.
+      reply_address: email,
+      message_max_bytes: z
+        .number({ error: 'expected the largest inbound message in bytes, e.g. 10485760 (10 MB)' })
+        .int()
+        .min(10_000, 'must be at least 10000 bytes')
+        .max(100 * 1024 * 1024, 'must be at most 104857600 bytes (100 MB)'),
+      attachment_max_bytes: z
+        .number({ error: 'expected the largest attachment kept, in bytes, e.g. 5242880 (5 MB)' })
+        .int()
+        .min(0, 'must be 0 (keep no attachments) or more')
+        .max(100 * 1024 * 1024, 'must be at most 104857600 bytes (100 MB)'),
+      // drop: store the message without the attachment, with a note; refuse: refuse the whole
+      // message over SMTP (552). The IMAP poller can only drop.
+      oversize_attachment: z.enum(['drop', 'refuse'], { error: 'expected drop or refuse' }),
+    }),
     analytics: z.strictObject({
       raw_event_lifetime_hours: z.number().int().min(1).max(24 * 7),
       rollup_cadence: z.enum(['hourly', 'daily']),
@@ -168,6 +188,9 @@ export const policySchema = z
       } else if (current.review.date > current.effective) {
         ctx.addIssue({ code: 'custom', path: ['notice', 'versions', currentIndex, 'review', 'date'], message: 'the review must be dated on or before the effective date' });
       }
+    }
+    if (p.correspondence.attachment_max_bytes > p.correspondence.message_max_bytes) {
+      ctx.addIssue({ code: 'custom', path: ['correspondence', 'attachment_max_bytes'], message: 'must not be larger than correspondence.message_max_bytes (an attachment travels inside its message)' });
     }
     const cookieNames = new Set<string>();
     p.cookies.forEach((c, i) => {

@@ -3,6 +3,7 @@ import * as initial from './migrations/2026-11-25-initial.ts';
 import * as person from './migrations/2026-11-29-person.ts';
 import * as auditSignatures from './migrations/2026-11-30-audit-signatures.ts';
 import * as accounts from './migrations/2026-11-30-accounts.ts';
+import * as correspondence from './migrations/2026-11-30-correspondence.ts';
 
 // A static list rather than a folder scan: the set of migrations is part of the code.
 const migrations: Record<string, Migration> = {
@@ -10,6 +11,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-29-person': person,
   '2026-11-30-audit-signatures': auditSignatures,
   '2026-11-30-accounts': accounts,
+  '2026-11-30-correspondence': correspondence,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -27,6 +27,64 @@ export interface InquiryTable {
   submission_key: string;
   created_at: string;
   delete_after: string;
+  /** new | in_conversation (from the first staff reply) | closed; the database fills in new. */
+  status: Generated<InquiryStatus>;
+  outcome: string | null;
+  closed_at: string | null;
+  /** The last message in or out; null until the first (created_at stands for it). */
+  last_activity_at: string | null;
+}
+
+export type InquiryStatus = 'new' | 'in_conversation' | 'closed';
+
+/** A conversation by email: an inquiry's (and its person's), or in triage while inquiry_id is null. */
+export interface MailThreadTable {
+  id: string;
+  inquiry_id: string | null;
+  person_id: string | null;
+  subject: string;
+  created_at: string;
+  last_message_at: string;
+}
+
+export interface MailMessageTable {
+  id: string;
+  thread_id: string;
+  direction: 'in' | 'out';
+  /** With its angle brackets; unique, so a message delivered twice is stored once. */
+  message_id: string;
+  in_reply_to: string | null;
+  /** Space-separated Message-IDs, as in the References header. */
+  reference_ids: string | null;
+  from_person_id: string | null;
+  /** Only for a sender who is no known person (triage). */
+  from_address: string | null;
+  staff_account_id: string | null;
+  outbox_id: string | null;
+  source: 'smtp' | 'imap' | 'console';
+  subject: string;
+  text_body: string;
+  /** Sanitised: no script, no event handlers, nothing remote. */
+  html_body: string | null;
+  note: string | null;
+  /** Received (in) or queued (out). */
+  at: string;
+}
+
+export interface MailAttachmentTable {
+  id: string;
+  message_id: string;
+  filename: string;
+  content_type: string;
+  size: number;
+  content: Uint8Array;
+}
+
+export interface ImapStateTable {
+  mailbox: string;
+  uid_validity: string;
+  last_uid: number;
+  updated_at: string;
 }
 
 /** Proof of consent: who (the person), what wording, which notice, when, by which channel. */
@@ -197,6 +255,10 @@ export interface Database {
   outbox: OutboxTable;
   audit_log: AuditLogTable;
   audit_head: AuditHeadTable;
+  mail_thread: MailThreadTable;
+  mail_message: MailMessageTable;
+  mail_attachment: MailAttachmentTable;
+  imap_state: ImapStateTable;
   audit_key: AuditKeyTable;
   audit_signature: AuditSignatureTable;
 }
