@@ -56,7 +56,8 @@ describe('command-line mistakes', () => {
   test('the usage lists every command with its arguments and options', async () => {
     const { stdout } = await runCli(['help'], env);
     for (const synopsis of ['serve', 'migrate', 'policy check FILE', 'outbox list [--all]', 'outbox show ID', 'marketing export [--out FILE]', 'audit verify']) {
-      assert.match(stdout, new RegExp(`^ {2}${synopsis.replace(/[[\]]/g, '\\$&')} {2,}\\S`, 'm'), synopsis);
+      // Followed by a space: other commands may add options after these.
+      assert.match(stdout, new RegExp(`^ {2}${synopsis.replace(/[[\]]/g, '\\$&')} `, 'm'), synopsis);
     }
   });
 
