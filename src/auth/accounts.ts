@@ -9,6 +9,7 @@ import { needsTotp, type Role } from './roles.ts';
 import { createSession, randomToken, sha256 } from './sessions.ts';
 import {
   consumeRecoveryCode,
+  deleteDeadSessionsOf,
   deleteSessionsOf,
   deleteSetupLinks,
   findAccountByEmail,
@@ -251,6 +252,8 @@ export async function signIn(deps: AccountDeps & Pick<Deps, 'signer'>, throttle:
   throttle.clear(accountKey);
   return inTransaction(deps, async (uow) => {
     if (step !== null && !usedRecovery) await updateAccount(uow.trx, account.id, { totp_last_step: step });
+    // Housekeeping: sessions of this account that lapsed unseen are removed here.
+    await deleteDeadSessionsOf(uow.trx, account.id, uow.now.toISOString(), new Date(uow.now.getTime() - deps.config.staffSessionIdleMinutes * 60_000).toISOString());
     const session = await createSession(deps, uow.trx, account.id, uow.now);
     uow.audit({ actor: account.id, action: 'staff.signed_in', entityType: 'staff_account', entityId: account.id, details: { session: session.sessionId, ...(usedRecovery ? { recovery_code: true } : {}) } });
     return { ok: true as const, cookie: session.cookie, sessionId: session.sessionId, accountId: account.id };

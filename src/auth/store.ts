@@ -103,3 +103,12 @@ export async function countSessionsOf(db: Db, accountId: string): Promise<number
   const row = await db.selectFrom('staff_session').select((eb) => eb.fn.countAll<number>().as('n')).where('account_id', '=', accountId).executeTakeFirst();
   return Number(row?.n ?? 0);
 }
+
+/** Removes an account's sessions that are past their absolute or idle limit. */
+export async function deleteDeadSessionsOf(db: Db, accountId: string, now: string, idleCutoff: string): Promise<void> {
+  await db
+    .deleteFrom('staff_session')
+    .where('account_id', '=', accountId)
+    .where((eb) => eb.or([eb('expires_at', '<=', now), eb('last_seen_at', '<=', idleCutoff)]))
+    .execute();
+}
