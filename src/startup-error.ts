@@ -14,10 +14,18 @@ export interface PostgresTarget {
   database: string;
 }
 
+/**
+ * WHATWG URL refuses a user with an empty host (postgres://me@/db?host=/socket/dir),
+ * which pg accepts (the host then comes from ?host=, else localhost): parse it as pg does.
+ */
+export function parsePostgresUrl(url: string): URL {
+  return new URL(url.replace(/^(postgres(?:ql)?:\/\/[^/?#]*@)(?=[/?#]|$)/, '$1localhost'));
+}
+
 export function postgresTarget(url: string): PostgresTarget {
   let parsed: URL;
   try {
-    parsed = new URL(url);
+    parsed = parsePostgresUrl(url);
   } catch {
     return { host: 'localhost', port: 5432, user: process.env.PGUSER ?? 'postgres', database: '' };
   }
@@ -73,6 +81,10 @@ function postgresProblem(error: unknown, url: string): string | undefined {
     case 'EAI_NONAME':
     case 'EAI_FAIL':
       return `DATABASE_URL: the host ${t.host} does not resolve to an address: fix the host in DATABASE_URL`;
+    case 'ENOENT':
+      // A socket folder given as host (?host=/var/run/postgresql) with no server in it.
+      if ((error as { syscall?: string }).syscall !== 'connect') return undefined;
+      return `DATABASE_URL: no PostgreSQL server listens on the socket in ${t.host} (port ${t.port}): start PostgreSQL, or fix the host in DATABASE_URL`;
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
     case 'ETIMEDOUT':

@@ -3,13 +3,13 @@
 // role may. Only this command creates databases; `serve` says to run it instead.
 import { createRequire } from 'node:module';
 import type pgTypes from 'pg';
-import { explainStartupError, postgresTarget, StartupError } from '../startup-error.ts';
+import { explainStartupError, parsePostgresUrl, postgresTarget, StartupError } from '../startup-error.ts';
 
 const require = createRequire(import.meta.url);
 
 /** The same URL (user, password, TLS settings) pointed at another database. */
 function urlFor(url: string, database: string): string {
-  const u = new URL(url);
+  const u = parsePostgresUrl(url);
   u.pathname = `/${encodeURIComponent(database)}`;
   // A search_path option names a schema of the target database; it means nothing elsewhere.
   u.searchParams.delete('options');

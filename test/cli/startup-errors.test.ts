@@ -62,6 +62,11 @@ describe('start-up failures an operator can fix', () => {
     assertOneLineFailure(res, /^DATABASE_URL: the host nonexistent\.invalid does not resolve to an address: fix the host in DATABASE_URL$/);
   });
 
+  test('PostgreSQL socket folder with no server in it', async () => {
+    const res = await runCli(['migrate'], { DATABASE_URL: `postgres://postgres@/x?host=${encodeURIComponent(join(dir, 'no-socket-here'))}` });
+    assertOneLineFailure(res, /^DATABASE_URL: no PostgreSQL server listens on the socket in \/.*no-socket-here \(port 5432\): start PostgreSQL, or fix the host in DATABASE_URL$/);
+  });
+
   test('PostgreSQL database that does not exist', async (t) => {
     if (!(await postgresReachable())) {
       t.skip(`PostgreSQL not reachable at ${PG_BASE_URL}: missing-database case skipped`);
