@@ -74,7 +74,7 @@ function describe(issues: z.core.$ZodIssue[]): string[] {
         return `${where}: unknown key(s) ${issue.keys.join(', ')}; remove them or check the spelling`;
       case 'invalid_type': {
         const expected = expectedNames[issue.expected] ?? issue.expected;
-        if (input === undefined) return `${where}: is required (expected ${expected})`;
+        if (input === undefined) return `${where}: is required (${ownMessage ? issue.message : `expected ${expected}`})`;
         return `${where}: expected ${expected}, found ${found(input)}`;
       }
       case 'invalid_value':
