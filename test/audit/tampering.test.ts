@@ -5,34 +5,18 @@
 // for; a clean trail says so with its counts. Key rotation keeps old signatures checkable.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { entryHash, GENESIS_HASH } from '../../src/audit/hash.ts';
 import { headMessage, signAuditHead, signBytes } from '../../src/audit/sign-head.ts';
 import { keyId, publicKeyPem } from '../../src/audit/signing-key.ts';
 import { verifyAuditTrail } from '../../src/audit/verify.ts';
-import type { Storage } from '../../src/storage/db.ts';
 import type { Database } from '../../src/storage/types.ts';
-import { inTransaction } from '../../src/unit-of-work.ts';
 import { runCli } from '../cli/run-cli.ts';
 import { availableDbKinds, testDb, type DbKind } from '../support/db.ts';
+import { appendEntries, at, newKey } from './helpers.ts';
 
 const { kinds, skipped } = await availableDbKinds();
-
-export function newKey(): { privateKey: KeyObject; pem: string } {
-  const { privateKey } = generateKeyPairSync('ed25519');
-  return { privateKey, pem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() };
-}
-
-const at = (minute: number) => new Date(Date.UTC(2026, 10, 29, 12, minute));
-
-export async function appendEntries(storage: Storage, from: number, to: number): Promise<void> {
-  for (let i = from; i <= to; i++) {
-    await inTransaction({ storage, now: () => at(i), mailQueued: () => undefined }, async (uow) =>
-      uow.audit({ actor: 'test', action: 'thing.done', entityType: 'thing', entityId: `t${i}`, details: { n: i } }),
-    );
-  }
-}
 
 /** Ten entries, the head signed at seq 2, 5 and 10 by `key`. */
 async function signedTrail(kind: DbKind, key: KeyObject) {
