@@ -38,3 +38,14 @@ if (process.argv.includes('--browser') && !existsSync('/usr/bin/chromium')) {
     console.error('[setup] /usr/bin/chromium is missing: install Debian\'s chromium package (apt-get install chromium) for the browser tests.');
   }
 }
+
+// The IMAP polling test starts Debian's dovecot (a throwaway instance of its own); without it that test is skipped.
+if (process.argv.includes('--browser') && !existsSync('/usr/sbin/dovecot')) {
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (isRoot && existsSync('/usr/bin/apt-get')) {
+    console.error('[setup] installing Debian dovecot-imapd for the IMAP test (apt-get install dovecot-imapd)...');
+    execSync('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd', { stdio: 'inherit', shell: '/bin/bash' });
+  } else {
+    console.error('[setup] /usr/sbin/dovecot is missing: install Debian\'s dovecot-imapd (apt-get install dovecot-imapd), or the IMAP test is skipped.');
+  }
+}
