@@ -98,7 +98,8 @@ export async function checkTrail(source: TrailSource, anchors: KeyObject[]): Pro
     // Missing entries are reported by the entry that follows the gap.
     if (!entry) return;
     if (entry.hash !== s.hash) {
-      report(s.seq, `entry ${s.seq}: its hash is not the one signed at ${s.signed_at} by key ${s.key_id}: the chain was rewritten after seq ${lastMatching} (at or before entry ${s.seq})`);
+      const since = lastMatching > 0 ? `after seq ${lastMatching} (the last signed head that still matches), ` : '';
+      report(s.seq, `entry ${s.seq}: its hash is not the one signed at ${s.signed_at} by key ${s.key_id}: the chain was rewritten ${since}at or before entry ${s.seq}`);
       return;
     }
     lastMatching = s.seq;
