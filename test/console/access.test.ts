@@ -108,7 +108,9 @@ describe('buildApp with an undeclared route', () => {
       app.register(async (scope) => {
         scope.get('/console/forgotten', async () => 'x');
       });
-      await assert.rejects(app.ready(), /GET \/console\/forgotten declares no access/);
+      await assert.rejects(async () => {
+        await app.ready();
+      }, /GET \/console\/forgotten declares no access/);
       await app.close().catch(() => undefined);
     } finally {
       await server.close();
