@@ -116,7 +116,10 @@ function postgresProblem(error: unknown, url: string): string | undefined {
 
 function sqliteProblem(error: unknown, path: string): string | undefined {
   const code = codeOf(error);
-  if (['EACCES', 'EPERM', 'EROFS', 'ENOTDIR'].includes(code) || /unable to open database file|readonly database/i.test(messageOf(error))) {
+  // A file-system error counts only when it is about the database's own folder or file.
+  const errorPath = (error as { path?: unknown } | null)?.path;
+  const aboutDatabase = typeof errorPath === 'string' && path.startsWith(errorPath);
+  if ((aboutDatabase && ['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EEXIST'].includes(code)) || /unable to open database file|readonly database/i.test(messageOf(error))) {
     return `DATABASE_URL: cannot open or create the SQLite file ${path} (${code || messageOf(error)}): set DATABASE_URL to sqlite:PATH in a folder this user may write to`;
   }
   if (/database is locked/i.test(messageOf(error))) {

@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +40,13 @@ describe('start-up failures an operator can fix', () => {
   test('HOST that is not an address of this machine', async () => {
     const res = await runCli(['serve'], { HOST: '192.0.2.1', PORT: '0', DATABASE_URL: sqlite() });
     assertOneLineFailure(res, /^HOST 192\.0\.2\.1 is not an address of this machine: set HOST to /);
+  });
+
+  test('SQLite file under something that is not a folder', async () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'not a folder');
+    const res = await runCli(['serve'], { PORT: '0', DATABASE_URL: `sqlite:${join(file, 'x.db')}` });
+    assertOneLineFailure(res, /^DATABASE_URL: cannot open or create the SQLite file .*a-file\/x\.db \(E[A-Z]+\): set DATABASE_URL to sqlite:PATH in a folder this user may write to$/);
   });
 
   // The password in the URL must never be echoed back.
