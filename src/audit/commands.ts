@@ -49,7 +49,10 @@ export async function verifyExport(file: string, publicKeyFile: string): Promise
 
 export async function exportTrail(db: Kysely<Database>, out: string | undefined, now: Date): Promise<number> {
   if (out) {
-    const { entries, signatures } = await exportToFile(db, out, now);
+    const { entries, signatures } = await exportToFile(db, out, now).catch((error: NodeJS.ErrnoException) => {
+      if (error.syscall === 'open') throw new AuditInputError(`${out}: cannot be written (${error.code}); give a file name in a folder this user may write to`);
+      throw error;
+    });
     console.error(`Wrote ${entries} entries and ${signatures} signatures to ${out}`);
   } else await writeExport(db, (line) => process.stdout.write(line), now);
   return 0;
