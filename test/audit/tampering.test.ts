@@ -11,6 +11,7 @@ import { entryHash, GENESIS_HASH } from '../../src/audit/hash.ts';
 import { headMessage, signAuditHead, signBytes } from '../../src/audit/sign-head.ts';
 import { keyId, publicKeyPem } from '../../src/audit/signing-key.ts';
 import { verifyAuditTrail } from '../../src/audit/verify.ts';
+import { auditCollector, verifyAuditChain } from '../../src/audit/append-audit.ts';
 import type { Database } from '../../src/storage/types.ts';
 import { runCli } from '../cli/run-cli.ts';
 import { availableDbKinds, testDb, type DbKind } from '../support/db.ts';
@@ -157,6 +158,33 @@ describe('audit trail tampering, through `lumetrax audit verify`', () => {
           }
         });
       }
+
+      test('read a page at a time: signatures merged across page boundaries; a row appended past the head is named', async () => {
+        const key = newKey();
+        const t = await testDb(kind);
+        try {
+          const sizes = [999, 1, 1, 1499];
+          let seq = 0;
+          for (const [i, size] of sizes.entries()) {
+            await t.storage.db.transaction().execute((trx) =>
+              auditCollector(trx, Array.from({ length: size }, (_, j) => ({ at: at(i), input: { actor: 'test', action: 'bulk', entityType: 'thing', entityId: String(seq + j + 1) } }))),
+            );
+            seq += size;
+            await signAuditHead(t.storage.db, key.privateKey, at(30 + i));
+          }
+          const clean = await verifyAuditTrail(t.storage.db, [key.privateKey]);
+          assert.deepEqual([clean.findings, clean.entries, clean.signatures, clean.lastSignedSeq], [[], 2500, 4, 2500]);
+          assert.deepEqual(await verifyAuditChain(t.storage.db), { ok: true, entries: 2500 });
+
+          const last = await t.storage.db.selectFrom('audit_log').selectAll().where('seq', '=', 2500).executeTakeFirstOrThrow();
+          const { hash: _h, ...appended } = { ...last, seq: 2501, entity_id: 'appended', prev_hash: last.hash };
+          await t.storage.db.insertInto('audit_log').values({ ...appended, hash: entryHash(appended) }).execute();
+          const check = await verifyAuditTrail(t.storage.db, [key.privateKey]);
+          assert.deepEqual(check.findings.map((f) => f.message), ['entry 2501: not counted by the chain head (head at seq 2500, chain ends at seq 2501; inserted)']);
+        } finally {
+          await t.close();
+        }
+      });
 
       test('key rotation: signatures of the previous key stay checkable (the new key vouches for it); an unrelated key is not trusted', async () => {
         const first = newKey();
