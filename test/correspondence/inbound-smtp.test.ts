@@ -4,13 +4,12 @@
 // attachment limit, a malformed message, and logs that name no one.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createConnection } from 'node:net';
 import { listTriage } from '../../src/correspondence/list-triage.ts';
 import { assignTriageThread } from '../../src/correspondence/assign-triage-thread.ts';
 import { getThread } from '../../src/correspondence/get-thread.ts';
 import { getAttachment } from '../../src/correspondence/get-attachment.ts';
 import { validFields } from '../support/server.ts';
-import { assertLogsClean, auditActions, inquiryWithConfirmation, LIMITS, messages, threads, withCorrespondence } from './support.ts';
+import { assertLogsClean, auditActions, inquiryWithConfirmation, LIMITS, messages, smtpDialogue, threads, withCorrespondence } from './support.ts';
 
 const staff = { staffAccountId: 'acct-sales-1', sessionId: 'sess-1' };
 const visitor = { ...validFields, email: 'ada@analytical-engines.example.com', name: 'Ada Lovelace' };
@@ -34,7 +33,7 @@ describe('inbound mail over SMTP', () => {
         messageId: '<reply-1@analytical-engines.example.com>',
       };
       const info = await client.sendMail(reply);
-      assert.match(info.response, /^250 /);
+      assert.match(String(info.response), /^250 /);
 
       let stored = await messages(server);
       assert.equal(stored.length, 1);
@@ -55,7 +54,7 @@ describe('inbound mail over SMTP', () => {
 
       // Delivered again (a retrying server, a second MX): accepted, stored once.
       const again = await client.sendMail({ ...reply, text: 'a second copy' });
-      assert.match(again.response, /^250 /);
+      assert.match(String(again.response), /^250 /);
       stored = await messages(server);
       assert.equal(stored.length, 1);
       assert.equal((await threads(server)).length, 1);
@@ -203,7 +202,7 @@ describe('inbound mail over SMTP', () => {
       const staffInbox = server.running.deps.policy.policy.organisation.staff_inbox;
       const raw = 'From: <<<not an address\r\nContent-Type: multipart/mixed; boundary="\r\n\r\n--\x00\xff garbage\r\n';
       const info = await client.sendMail({ envelope: { from: stranger, to: [staffInbox] }, raw });
-      assert.match(info.response, /^250 /);
+      assert.match(String(info.response), /^250 /);
       const [m] = await messages(server);
       assert.match(m.message_id, /^<[0-9a-f]{64}@no-message-id\.invalid>$/, 'a stand-in Message-ID, stable for a second delivery');
       assert.match(m.note ?? '', /no usable sender address/);
@@ -215,28 +214,3 @@ describe('inbound mail over SMTP', () => {
     });
   });
 });
-
-/** Sends SMTP commands one at a time and returns each reply (the greeting first). */
-function smtpDialogue(port: number, commands: string[]): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    const replies: string[] = [];
-    let buffer = '';
-    let next = 0;
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      buffer += chunk;
-      // A reply is complete at a line "NNN text" (no dash after the code).
-      while (/^\d{3} .*\r\n/m.test(buffer)) {
-        const end = buffer.search(/^\d{3} .*\r\n/m);
-        const lineEnd = buffer.indexOf('\r\n', end) + 2;
-        replies.push(buffer.slice(0, lineEnd));
-        buffer = buffer.slice(lineEnd);
-        if (next < commands.length) socket.write(`${commands[next++]}\r\n`);
-        else socket.end();
-      }
-    });
-    socket.on('error', reject);
-    socket.on('close', () => resolve(replies));
-  });
-}

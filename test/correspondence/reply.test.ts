@@ -113,7 +113,7 @@ describe('staff replies', () => {
   test('the outbox check takes threading headers with <message-id>s only', () => {
     const ok = { to: 'a@b.example', headers: { 'In-Reply-To': '<x@y.example>', References: '<a@b.example> <x@y.example>' } };
     assert.doesNotThrow(() => assertSafeDraft(ok));
-    for (const headers of [
+    const bad: Array<Record<string, string>> = [
       { 'In-Reply-To': 'x@y.example' },
       { 'In-Reply-To': '<a@b.example> <x@y.example>' },
       { 'In-Reply-To': '<x@y.example>\r\nBcc: evil@attacker.example' },
@@ -121,7 +121,8 @@ describe('staff replies', () => {
       { References: '<a@b.example>\nBcc: evil@attacker.example' },
       { References: 'evil@attacker.example' },
       { References: '' },
-    ]) {
+    ];
+    for (const headers of bad) {
       assert.throws(() => assertSafeDraft({ to: 'a@b.example', headers }), /refused/, JSON.stringify(headers));
     }
   });

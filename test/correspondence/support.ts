@@ -2,6 +2,7 @@
 // a loopback port, the outbox delivering to an SMTP sink, a policy copy with small
 // limits, and a real SMTP client (nodemailer) speaking to the listener.
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
@@ -90,4 +91,29 @@ export async function auditActions(server: TestServer): Promise<Array<{ actor: s
 export function assertLogsClean(server: TestServer, values: string[]): void {
   const text = server.logs.join('\n').toLowerCase();
   for (const v of values) assert.ok(!text.includes(v.toLowerCase()), `the logs contain ${JSON.stringify(v)}`);
+}
+
+/** Sends SMTP commands one at a time and returns each reply (the greeting first). */
+export function smtpDialogue(port: number, commands: string[]): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    const replies: string[] = [];
+    let buffer = '';
+    let next = 0;
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      buffer += chunk;
+      // A reply is complete at a line "NNN text" (no dash after the code).
+      while (/^\d{3} .*\r\n/m.test(buffer)) {
+        const end = buffer.search(/^\d{3} .*\r\n/m);
+        const lineEnd = buffer.indexOf('\r\n', end) + 2;
+        replies.push(buffer.slice(0, lineEnd));
+        buffer = buffer.slice(lineEnd);
+        if (next < commands.length) socket.write(`${commands[next++]}\r\n`);
+        else socket.end();
+      }
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(replies));
+  });
 }
