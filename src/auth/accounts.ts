@@ -23,6 +23,7 @@ import {
   type StaffAccount,
 } from './store.ts';
 import { newTotpSecret, totpStep } from './totp.ts';
+import { openTotp, sealedUnderCurrentKey, sealTotp } from './totp-seal.ts';
 
 type AccountDeps = Pick<Deps, 'storage' | 'now' | 'mailQueued' | 'config'>;
 
@@ -48,7 +49,7 @@ export function setupUrl(publicUrl: string, token: string): string {
 async function issueLink(deps: AccountDeps, trx: Parameters<typeof replaceSetupLink>[0], account: { id: string; role: Role }, now: Date): Promise<{ token: string; expiresAt: string }> {
   const token = randomToken();
   const expiresAt = new Date(now.getTime() + deps.config.staffSetupLinkHours * 3_600_000).toISOString();
-  await replaceSetupLink(trx, { tokenHash: sha256(token), accountId: account.id, totpSecret: needsTotp(account.role) ? newTotpSecret() : null, at: now.toISOString(), expiresAt });
+  await replaceSetupLink(trx, { tokenHash: sha256(token), accountId: account.id, totpSecret: needsTotp(account.role) ? sealTotp(deps.config, newTotpSecret()) : null, at: now.toISOString(), expiresAt });
   return { token, expiresAt };
 }
 
@@ -113,15 +114,21 @@ export interface SetupLinkView {
   accountId: string;
   email: string;
   role: Role;
+  /** The plain secret (opened from its sealed form). */
   totpSecret: string | null;
+  /** As stored: moved to the account unchanged when set-up completes. */
+  sealedTotpSecret: string | null;
 }
 
 /** The account a set-up token opens, if the link is live (unused, not replaced, not expired). */
-export async function openSetupLink(deps: Pick<Deps, 'storage' | 'now'>, token: unknown): Promise<SetupLinkView | undefined> {
+export async function openSetupLink(deps: Pick<Deps, 'storage' | 'now' | 'config'>, token: unknown): Promise<SetupLinkView | undefined> {
   if (typeof token !== 'string' || token.length < 20 || token.length > 100) return undefined;
   const link = await findSetupLink(deps.storage.db, sha256(token));
   if (!link || link.status !== 'pending' || deps.now().toISOString() >= link.expires_at) return undefined;
-  return { accountId: link.account_id, email: link.email, role: link.role, totpSecret: link.totp_secret };
+  const totpSecret = link.totp_secret ? openTotp(deps.config, link.totp_secret) : null;
+  // A link sealed under a key no longer configured cannot show its secret: it is dead.
+  if (totpSecret === undefined) return undefined;
+  return { accountId: link.account_id, email: link.email, role: link.role, totpSecret, sealedTotpSecret: link.totp_secret };
 }
 
 export type SetupResult =
@@ -156,7 +163,7 @@ export async function completeSetup(deps: AccountDeps, token: unknown, input: { 
     // Deleting the link is what makes it single-use: of two concurrent posts, one wins.
     const removed = await uow.trx.deleteFrom('staff_setup_link').where('token_hash', '=', sha256(token as string)).executeTakeFirst();
     if (Number(removed.numDeletedRows) !== 1) return false;
-    await updateAccount(uow.trx, link.accountId, { status: 'active', password_hash: hash, totp_secret: link.totpSecret, totp_last_step: step, updated_at: uow.now.toISOString() });
+    await updateAccount(uow.trx, link.accountId, { status: 'active', password_hash: hash, totp_secret: link.sealedTotpSecret, totp_last_step: step, updated_at: uow.now.toISOString() });
     await replaceRecoveryCodes(uow.trx, link.accountId, codes.map((c) => sha256(normaliseRecoveryCode(c))), uow.now.toISOString());
     uow.audit({ actor: link.accountId, action: 'staff.setup_completed', entityType: 'staff_account', entityId: link.accountId, details: { totp: Boolean(link.totpSecret), recovery_codes: codes.length } });
     return true;
@@ -231,7 +238,7 @@ export async function signIn(deps: AccountDeps & Pick<Deps, 'signer'>, throttle:
   let codeOk = true;
   let step: number | null = null;
   let usedRecovery = false;
-  const secret = account?.totp_secret ?? null;
+  const secret = account?.totp_secret ? (openTotp(deps.config, account.totp_secret) ?? null) : null;
   if (!account || needsTotp(account.role)) {
     step = totpStep(secret ?? 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', input.code, now) ?? null;
     codeOk = secret !== null && step !== null && (account?.totp_last_step ?? -1) < step;
@@ -252,6 +259,8 @@ export async function signIn(deps: AccountDeps & Pick<Deps, 'signer'>, throttle:
   throttle.clear(accountKey);
   return inTransaction(deps, async (uow) => {
     if (step !== null && !usedRecovery) await updateAccount(uow.trx, account.id, { totp_last_step: step });
+    // After a key rotation, the secret moves under the current key while it can still be opened.
+    if (secret && account.totp_secret && !sealedUnderCurrentKey(deps.config, account.totp_secret)) await updateAccount(uow.trx, account.id, { totp_secret: sealTotp(deps.config, secret) });
     // Housekeeping: sessions of this account that lapsed unseen are removed here.
     await deleteDeadSessionsOf(uow.trx, account.id, uow.now.toISOString(), new Date(uow.now.getTime() - deps.config.staffSessionIdleMinutes * 60_000).toISOString());
     const session = await createSession(deps, uow.trx, account.id, uow.now);

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { runCli } from '../cli/run-cli.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
+import { startTestServer, TEST_SECRET, type TestServer } from '../support/server.ts';
 import { Clock, get, openSetup, post, sessionCookie, STRONG_PASSWORD, tokenOf, totpCode, csrfOf } from './helpers.ts';
 
 const EMAIL = 'Privacy.Officer@staff.example.com';
@@ -19,7 +19,8 @@ describe('staff accounts and sessions', () => {
   let server: TestServer;
   let secret = '';
   let recoveryCodes: string[] = [];
-  const cli = (...args: string[]) => runCli(args, { DATABASE_URL: server.database.url, PUBLIC_URL: server.url });
+  // The CLI shares the service's secret key, as it does on a real machine (TOTP secrets are sealed with it).
+  const cli = (...args: string[]) => runCli(args, { DATABASE_URL: server.database.url, PUBLIC_URL: server.url, SECRET_KEY: TEST_SECRET });
 
   before(async () => {
     server = await startTestServer({ now: clock.now, env: { SIGN_IN_MAX_FAILURES: '5', SIGN_IN_MAX_PER_ADDRESS: '1000', SIGN_IN_WINDOW_SECONDS: '900' } });
@@ -84,6 +85,8 @@ describe('staff accounts and sessions', () => {
 
     const stored = await server.running.deps.storage.db.selectFrom('staff_account').selectAll().where('email', '=', email).executeTakeFirstOrThrow();
     assert.match(stored.password_hash ?? '', /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    assert.match(stored.totp_secret ?? '', /^v1\./, 'the TOTP secret is stored sealed');
+    assert.ok(!stored.totp_secret!.includes(secret));
     const links = await server.running.deps.storage.db.selectFrom('staff_setup_link').selectAll().execute();
     assert.equal(links.length, 0, 'the link is gone once used');
     const codes = await server.running.deps.storage.db.selectFrom('staff_recovery_code').select('code_hash').execute();

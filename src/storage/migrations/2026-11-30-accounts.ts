@@ -2,7 +2,8 @@
 //
 // Staff accounts for the console. Secrets are stored only as hashes: the password as an
 // argon2id PHC string, set-up links, session cookies and recovery codes as SHA-256 of
-// random values (they carry 256 bits, so a plain hash is enough).
+// random values (they carry 256 bits, so a plain hash is enough). TOTP secrets must stay
+// readable, so they are sealed with a key derived from SECRET_KEY (auth/totp-seal.ts).
 import type { Kysely } from 'kysely';
 
 export async function up(db: Kysely<any>): Promise<void> {
