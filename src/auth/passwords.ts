@@ -20,7 +20,8 @@ function derive(password: string, salt: Buffer, costs: Argon2Costs, length: numb
   return new Promise((resolve, reject) => {
     argon2(
       'argon2id',
-      { message: Buffer.from(password, 'utf8'), nonce: salt, parallelism: costs.parallelism, tagLength: length, memory: costs.memoryKib, passes: costs.passes },
+      // NFC: the same password typed on another keyboard or system hashes the same.
+      { message: Buffer.from(password.normalize('NFC'), 'utf8'), nonce: salt, parallelism: costs.parallelism, tagLength: length, memory: costs.memoryKib, passes: costs.passes },
       (err, key) => (err ? reject(err) : resolve(key)),
     );
   });

@@ -138,6 +138,8 @@ describe('staff accounts and sessions', () => {
     assert.equal(home.status, 200);
     assert.match(body, new RegExp(`signed in as <strong>${email.replace(/\./g, '\\.')}</strong>, role <strong>privacy</strong>`));
     assert.equal(home.headers.get('set-cookie'), null);
+    // The published cookie table lists the console cookie (P9), from the policy.
+    assert.match(await (await get(server.url, '/privacy')).text(), /lt_console/);
     // Public pages never set a cookie, signed in or not.
     for (const path of ['/', '/privacy', '/console/sign-in']) assert.equal((await get(server.url, path, cookie)).headers.get('set-cookie'), null, path);
     // The database holds the cookie's hash, not the cookie.
