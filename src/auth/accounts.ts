@@ -9,7 +9,7 @@ import { needsTotp, type Role } from './roles.ts';
 import { createSession, randomToken, sha256 } from './sessions.ts';
 import {
   consumeRecoveryCode,
-  deleteDeadSessionsOf,
+  deleteDeadSessions,
   deleteSessionsOf,
   deleteSetupLinks,
   findAccountByEmail,
@@ -261,8 +261,8 @@ export async function signIn(deps: AccountDeps & Pick<Deps, 'signer'>, throttle:
     if (step !== null && !usedRecovery) await updateAccount(uow.trx, account.id, { totp_last_step: step });
     // After a key rotation, the secret moves under the current key while it can still be opened.
     if (secret && account.totp_secret && !sealedUnderCurrentKey(deps.config, account.totp_secret)) await updateAccount(uow.trx, account.id, { totp_secret: sealTotp(deps.config, secret) });
-    // Housekeeping: sessions of this account that lapsed unseen are removed here.
-    await deleteDeadSessionsOf(uow.trx, account.id, uow.now.toISOString(), new Date(uow.now.getTime() - deps.config.staffSessionIdleMinutes * 60_000).toISOString());
+    // Housekeeping: sessions that lapsed unseen (anyone's) are removed at each sign-in.
+    await deleteDeadSessions(uow.trx, uow.now.toISOString(), new Date(uow.now.getTime() - deps.config.staffSessionIdleMinutes * 60_000).toISOString());
     const session = await createSession(deps, uow.trx, account.id, uow.now);
     uow.audit({ actor: account.id, action: 'staff.signed_in', entityType: 'staff_account', entityId: account.id, details: { session: session.sessionId, ...(usedRecovery ? { recovery_code: true } : {}) } });
     return { ok: true as const, cookie: session.cookie, sessionId: session.sessionId, accountId: account.id };

@@ -104,11 +104,10 @@ export async function countSessionsOf(db: Db, accountId: string): Promise<number
   return Number(row?.n ?? 0);
 }
 
-/** Removes an account's sessions that are past their absolute or idle limit. */
-export async function deleteDeadSessionsOf(db: Db, accountId: string, now: string, idleCutoff: string): Promise<void> {
+/** Removes every session past its absolute or idle limit (staff sessions are few). */
+export async function deleteDeadSessions(db: Db, now: string, idleCutoff: string): Promise<void> {
   await db
     .deleteFrom('staff_session')
-    .where('account_id', '=', accountId)
     .where((eb) => eb.or([eb('expires_at', '<=', now), eb('last_seen_at', '<=', idleCutoff)]))
     .execute();
 }
