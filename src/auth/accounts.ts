@@ -40,7 +40,8 @@ export function normaliseEmail(email: string): string {
 }
 
 // A plain shape check: the address is typed by an administrator, not a visitor.
-const EMAIL = /^[^\s@<>",;]+@[^\s@<>",;]+\.[^\s@<>",;]+$/;
+// Control characters are refused too (PostgreSQL cannot store NUL in text).
+const EMAIL = /^[^\s@<>",;\p{Cc}]+@[^\s@<>",;\p{Cc}]+\.[^\s@<>",;\p{Cc}]+$/u;
 
 export function setupUrl(publicUrl: string, token: string): string {
   return `${publicUrl}/console/setup?token=${token}`;
@@ -217,9 +218,11 @@ export interface SignInInput {
  * attempt. Throttled per account (failures) and per client address (attempts).
  */
 export async function signIn(deps: AccountDeps & Pick<Deps, 'signer'>, throttle: SignInThrottle, input: SignInInput): Promise<SignInResult> {
-  const email = normaliseEmail(input.email).slice(0, 254);
+  const typed = normaliseEmail(input.email).slice(0, 254);
+  // What no account can have is looked up as nothing (a NUL would fail the query on PostgreSQL).
+  const email = EMAIL.test(typed) ? typed : '';
   const now = deps.now();
-  const accountKey = `a:${deps.signer.keyedHash('sign-in-account', email)}`;
+  const accountKey = `a:${deps.signer.keyedHash('sign-in-account', typed)}`;
   const addressKey = `c:${deps.signer.keyedHash('sign-in-address', input.clientAddress)}`;
   const t = now.getTime();
   const account = email ? await findAccountByEmail(deps.storage.db, email) : undefined;

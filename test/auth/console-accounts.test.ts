@@ -26,6 +26,8 @@ describe('console accounts page', () => {
     const bad = await post(server.url, '/console/accounts', { csrf: admin.csrf, email: 'not an address', role: 'sales' }, admin.cookie);
     assert.equal(bad.status, 422);
     assert.match(await bad.text(), /not an email address/);
+    const nul = await post(server.url, '/console/accounts', { csrf: admin.csrf, email: 'a\u0000b@staff.example.com', role: 'sales' }, admin.cookie);
+    assert.equal(nul.status, 422);
     const badRole = await post(server.url, '/console/accounts', { csrf: admin.csrf, email: 'x@staff.example.com', role: 'root' }, admin.cookie);
     assert.equal(badRole.status, 422);
     const dup = await post(server.url, '/console/accounts', { csrf: admin.csrf, email: admin.email.toUpperCase(), role: 'sales' }, admin.cookie);

@@ -116,6 +116,18 @@ describe('staff accounts and sessions', () => {
     assert.ok(Math.min(w, u) > 5, `argon2 ran for both (${w.toFixed(1)} / ${u.toFixed(1)} ms)`);
   });
 
+  test('odd input answers like any failure, never a 500', async () => {
+    for (const fields of [{ email: 'a\u0000b@staff.example.com', password: 'x\u0000y', code: '\u0000' }, { email: 'x'.repeat(5000), password: 'p'.repeat(5000), code: '1'.repeat(300) }, {}]) {
+      const res = await signIn(fields as Record<string, string>);
+      assert.equal(res.status, 401, JSON.stringify(fields).slice(0, 80));
+    }
+    const repeated = await fetch(`${server.url}/console/sign-in`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'email=a&email=b&password=x' });
+    assert.equal(repeated.status, 401);
+    assert.equal((await get(server.url, '/console/setup?token=a&token=b')).status, 410);
+    assert.equal((await get(server.url, '/console/setup')).status, 410);
+    assert.equal((await post(server.url, '/console/setup', { token: 'x'.repeat(5000), password: 'y' })).status, 410);
+  });
+
   test('sign-in needs the TOTP code; a code works once; the cookie is HttpOnly, SameSite=Strict, path /console', async () => {
     const noCode = await signIn({ email: EMAIL, password: STRONG_PASSWORD, code: '' });
     assert.equal(noCode.status, 401);
