@@ -6,7 +6,9 @@
 // console posts (same-origin and the session's CSRF token), and sets `req.staff`.
 import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { Deps } from '../deps.ts';
+import { AppError } from '../http/errors.ts';
 import { html } from '../http/html.ts';
+import { isUnavailableError } from '../storage/db.ts';
 import { isCrossSite } from '../http/origin.ts';
 import { render, statusBody } from '../http/render.ts';
 import { isRole, type Role } from './roles.ts';
@@ -47,11 +49,17 @@ function refuse(reply: FastifyReply, deps: Deps, status: 401 | 403, heading: str
   return reply.send(render(reply, status, { title: heading, orgName: deps.policy.policy.organisation.name, path: '', noindex: true, nav: [], footer: false, body: statusBody(heading, message, next) }));
 }
 
+/** A database outage reads as 503 with a plain message, not as a failure of ours (500). */
+export function unavailable(error: unknown): never {
+  if (isUnavailableError(error)) throw new AppError('unavailable', 'The console cannot reach its database right now.');
+  throw error;
+}
+
 /** The preHandler that guards routes open to `allowed` roles only. */
 export function staffGate(deps: Deps, allowed: readonly Role[]) {
   return async function staffGateHandler(req: FastifyRequest, reply: FastifyReply) {
     reply.header('cache-control', 'no-store');
-    const staff = await loadSession(deps, req);
+    const staff = await loadSession(deps, req).catch(unavailable);
     const reading = req.method === 'GET' || req.method === 'HEAD';
     if (!staff) {
       if (reading) return reply.redirect('/console/sign-in', 303);

@@ -8,6 +8,7 @@ import { render, statusBody } from '../http/render.ts';
 import { completeSetup, openSetupLink, signIn, SignInThrottle, signOut, type SetupLinkView } from './accounts.ts';
 import { MIN_PASSWORD_LENGTH } from './passwords.ts';
 import { ROLES } from './roles.ts';
+import { unavailable } from './access.ts';
 import { clearSessionCookie, setSessionCookie } from './sessions.ts';
 import { qrSvg, totpUri } from './totp.ts';
 
@@ -46,7 +47,7 @@ ${message ? html`<div class="error-summary" role="alert"><p>${message}</p></div>
   app.post('/console/sign-in', { config: { access: 'public' } }, async (req, reply) => {
     if (isCrossSite(req.headers, deps.config.publicUrl, req.headers.host)) return crossSite(req, reply);
     const email = text(req.body, 'email').trim().slice(0, 254);
-    const result = await signIn(deps, throttle, { email, password: text(req.body, 'password'), code: text(req.body, 'code'), clientAddress: req.ip });
+    const result = await signIn(deps, throttle, { email, password: text(req.body, 'password'), code: text(req.body, 'code'), clientAddress: req.ip }).catch(unavailable);
     if (result.ok) {
       setSessionCookie(reply, deps, result.cookie);
       return reply.code(303).header('cache-control', 'no-store').redirect('/console');
