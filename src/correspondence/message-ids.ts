@@ -2,7 +2,7 @@
 // `<outboxId@domain>`, the domain taken from the policy's mail_from the same way.
 import type { Policy } from '../policy/schema.ts';
 
-const ONE_ID = /<[^<>\s]{1,900}>/g;
+const ONE_ID = /<[^<>\s\p{Cc}]{1,900}>/gu;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function messageIdDomain(policy: Pick<Policy, 'organisation'>): string {
@@ -34,7 +34,7 @@ export function idsIn(...values: Array<string | string[] | undefined>): string[]
 export function oneId(value: string | undefined): string | undefined {
   if (typeof value !== 'string') return undefined;
   const trimmed = value.trim();
-  return /^<[^<>\s]{1,900}>$/.test(trimmed) ? trimmed : undefined;
+  return /^<[^<>\s\p{Cc}]{1,900}>$/u.test(trimmed) ? trimmed : undefined;
 }
 
 // What the outbox's threading-header check accepts (mail/queue-mail.ts): ids that are safe to repeat.

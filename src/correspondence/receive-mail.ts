@@ -72,6 +72,11 @@ interface Prepared {
 
 class Duplicate extends Error {}
 
+// PostgreSQL's text cannot hold NUL; mail may carry it anywhere.
+function noNul(value: string): string {
+  return value.includes('\u0000') ? value.replace(/\u0000/g, '\uFFFD') : value;
+}
+
 function safeFilename(name: string | undefined, index: number): string {
   const cleaned = (name ?? '').replace(/[\p{Cc}\u2028\u2029/\\]+/gu, '_').trim().slice(0, 200);
   return cleaned || `attachment-${index + 1}`;
@@ -98,7 +103,7 @@ function prepare(raw: Buffer, parsed: ParsedMail | undefined, settings: ReturnTy
   const from = parsed.from?.value?.[0]?.address;
   const fromAddress = typeof from === 'string' && isSingleAddress(from.trim()) ? from.trim() : null;
   if (!fromAddress) notes.push('no usable sender address');
-  let text = typeof parsed.text === 'string' ? parsed.text : '';
+  let text = typeof parsed.text === 'string' ? noNul(parsed.text) : '';
   if (text.length > MAX_TEXT) {
     text = text.slice(0, MAX_TEXT);
     notes.push('text shortened');
@@ -106,7 +111,7 @@ function prepare(raw: Buffer, parsed: ParsedMail | undefined, settings: ReturnTy
   let html: string | null = null;
   if (typeof parsed.html === 'string' && parsed.html.length > 0) {
     try {
-      html = sanitiseHtml(parsed.html);
+      html = noNul(sanitiseHtml(parsed.html));
     } catch {
       notes.push('HTML part could not be sanitised and was left out');
     }
@@ -125,7 +130,7 @@ function prepare(raw: Buffer, parsed: ParsedMail | undefined, settings: ReturnTy
     attachments.push({ filename: safeFilename(a.filename, i), contentType: safeContentType(a.contentType), content });
   });
   if (dropped > 0) notes.push(`${dropped} attachment${dropped === 1 ? '' : 's'} over the limit of ${settings.attachmentMaxBytes} bytes dropped`);
-  return { messageId, inReplyTo, references, fromAddress, subject: oneLine(parsed.subject ?? '').slice(0, MAX_SUBJECT), text, html, attachments, dropped, notes };
+  return { messageId, inReplyTo, references, fromAddress, subject: noNul(oneLine(parsed.subject ?? '')).slice(0, MAX_SUBJECT), text, html, attachments, dropped, notes };
 }
 
 async function parse(raw: Buffer): Promise<ParsedMail | undefined> {
