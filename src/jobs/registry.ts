@@ -55,7 +55,7 @@ export function serviceJobs(deps: Deps, mail: MailWorker | undefined): JobDefini
       everyMs: deps.config.mailPollMs,
       // Messages are leased row by row as well, so a lapsed job lease never sends twice.
       leaseMs: 5 * 60_000,
-      run: async () => ({ ...(await mail.runOnce()) }),
+      run: async () => ({ ...(await mail.drain()) }),
     });
   }
   return jobs;

@@ -54,6 +54,23 @@ export class MailWorker {
     return { sent, failed };
   }
 
+  /**
+   * Passes until nothing due is left (or `maxPasses`), so a backlog drains in one run of
+   * the job instead of one batch per poll interval.
+   */
+  async drain(maxPasses = 50): Promise<{ sent: number; failed: number; passes: number }> {
+    const total = { sent: 0, failed: 0, passes: 0 };
+    const batch = this.options.batchSize ?? 20;
+    for (let pass = 0; pass < maxPasses; pass++) {
+      const { sent, failed } = await this.runOnce();
+      total.sent += sent;
+      total.failed += failed;
+      total.passes++;
+      if (sent + failed < batch) break;
+    }
+    return total;
+  }
+
   private async deliver(row: OutboxRow): Promise<boolean> {
     const headers = JSON.parse(row.headers) as Record<string, string>;
     const { 'Reply-To': replyTo, ...rest } = headers;
