@@ -22,6 +22,7 @@ import { siteRoutes } from './site/routes.ts';
 import { routeAccess } from './auth/access.ts';
 import { authRoutes } from './auth/routes.ts';
 import { consoleRoutes } from './console/routes.ts';
+import { inboxRoutes } from './console/inbox.ts';
 
 export interface BuildOptions {
   logger?: boolean | object;
@@ -316,6 +317,7 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
   await app.register(async (scope) => consentRoutes(scope, deps));
   await app.register(async (scope) => authRoutes(scope, deps));
   await app.register(async (scope) => consoleRoutes(scope, deps));
+  await app.register(async (scope) => inboxRoutes(scope, deps));
 
   return app;
 }

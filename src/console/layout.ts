@@ -12,6 +12,8 @@ import { render } from '../http/render.ts';
 /** Console sections: another section adds its entry here with the roles that may open it. */
 export const consoleSections: Array<{ href: string; label: string; roles: readonly Role[] }> = [
   { href: '/console', label: 'Overview', roles: ['admin', 'privacy', 'sales'] },
+  { href: '/console/inquiries', label: 'Inquiries', roles: ['sales', 'privacy'] },
+  { href: '/console/triage', label: 'Triage', roles: ['sales', 'privacy'] },
   { href: '/console/accounts', label: 'Accounts', roles: ['admin'] },
 ];
 
