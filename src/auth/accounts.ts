@@ -8,6 +8,7 @@ import { costsFrom, dummyHash, hashPassword, passwordProblem, verifyPassword } f
 import { needsTotp, type Role } from './roles.ts';
 import { createSession, randomToken, sha256 } from './sessions.ts';
 import {
+  claimTotpStep,
   consumeRecoveryCode,
   deleteDeadSessions,
   deleteSessionsOf,
@@ -251,17 +252,17 @@ export async function signIn(deps: AccountDeps & Pick<Deps, 'signer'>, throttle:
     }
   }
   const ok = account !== undefined && account.status === 'active' && passwordOk && codeOk;
-  if (!ok) {
+  const fail = async (reason: string): Promise<SignInResult> => {
     throttle.add(accountKey, t);
     await inTransaction(deps, async (uow) => {
-      const reason = !account ? 'unknown_account' : account.status !== 'active' ? 'inactive' : !passwordOk ? 'password' : 'code';
       uow.audit({ actor: 'anonymous', action: 'staff.sign_in_failed', entityType: 'staff_account', entityId, details: { reason } });
     });
     return { ok: false, reason: 'invalid' };
-  }
-  throttle.clear(accountKey);
-  return inTransaction(deps, async (uow) => {
-    if (step !== null && !usedRecovery) await updateAccount(uow.trx, account.id, { totp_last_step: step });
+  };
+  if (!ok) return fail(!account ? 'unknown_account' : account.status !== 'active' ? 'inactive' : !passwordOk ? 'password' : 'code');
+  const signedIn = await inTransaction(deps, async (uow) => {
+    // Of two sign-ins racing with one code, only the first moves the step on.
+    if (step !== null && !usedRecovery && !(await claimTotpStep(uow.trx, account.id, step))) return undefined;
     // After a key rotation, the secret moves under the current key while it can still be opened.
     if (secret && account.totp_secret && !sealedUnderCurrentKey(deps.config, account.totp_secret)) await updateAccount(uow.trx, account.id, { totp_secret: sealTotp(deps.config, secret) });
     // Housekeeping: sessions that lapsed unseen (anyone's) are removed at each sign-in.
@@ -270,6 +271,9 @@ export async function signIn(deps: AccountDeps & Pick<Deps, 'signer'>, throttle:
     uow.audit({ actor: account.id, action: 'staff.signed_in', entityType: 'staff_account', entityId: account.id, details: { session: session.sessionId, ...(usedRecovery ? { recovery_code: true } : {}) } });
     return { ok: true as const, cookie: session.cookie, sessionId: session.sessionId, accountId: account.id };
   });
+  if (!signedIn) return fail('code_reused');
+  throttle.clear(accountKey);
+  return signedIn;
 }
 
 export async function signOut(deps: AccountDeps, staff: { accountId: string; sessionId: string }): Promise<void> {

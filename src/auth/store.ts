@@ -111,3 +111,14 @@ export async function deleteDeadSessions(db: Db, now: string, idleCutoff: string
     .where((eb) => eb.or([eb('expires_at', '<=', now), eb('last_seen_at', '<=', idleCutoff)]))
     .execute();
 }
+
+/** Records `step` as the last TOTP step used, only if it is later than the one recorded. */
+export async function claimTotpStep(db: Db, accountId: string, step: number): Promise<boolean> {
+  const result = await db
+    .updateTable('staff_account')
+    .set({ totp_last_step: step })
+    .where('id', '=', accountId)
+    .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}

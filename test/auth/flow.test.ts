@@ -160,6 +160,12 @@ describe('staff accounts and sessions', () => {
     assert.ok(rows.length >= 1 && rows.every((r) => r.token_hash !== value && r.csrf_token !== value));
   });
 
+  test('two sign-ins racing with one TOTP code: only one gets a session', async () => {
+    const code = nextCode();
+    const answers = await Promise.all([1, 2, 3].map(() => signIn({ email: EMAIL, password: STRONG_PASSWORD, code })));
+    assert.deepEqual(answers.map((r) => r.status).sort(), [303, 401, 401]);
+  });
+
   test('a recovery code signs in once in place of a TOTP code', async () => {
     const first = await signIn({ email: EMAIL, password: STRONG_PASSWORD, code: recoveryCodes[0].toUpperCase() });
     assert.equal(first.status, 303);
