@@ -23,6 +23,7 @@ import { routeAccess } from './auth/access.ts';
 import { authRoutes } from './auth/routes.ts';
 import { consoleRoutes } from './console/routes.ts';
 import { inboxRoutes } from './console/inbox.ts';
+import { auditRoutes } from './console/audit.ts';
 
 export interface BuildOptions {
   logger?: boolean | object;
@@ -318,6 +319,7 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
   await app.register(async (scope) => authRoutes(scope, deps));
   await app.register(async (scope) => consoleRoutes(scope, deps));
   await app.register(async (scope) => inboxRoutes(scope, deps));
+  await app.register(async (scope) => auditRoutes(scope, deps));
 
   return app;
 }

@@ -67,3 +67,29 @@ export async function insertSignature(db: Db, signature: AuditSignature): Promis
   const result = await db.insertInto('audit_signature').values(signature).onConflict((oc) => oc.columns(['seq', 'key_id']).doNothing()).executeTakeFirst();
   return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
 }
+
+export interface AuditFilters {
+  action?: string;
+  actor?: string;
+  entityType?: string;
+  entityId?: string;
+  /** Entries at or after this instant (ISO). */
+  from?: string;
+  /** Entries before this instant (ISO). */
+  to?: string;
+}
+
+/** Newest first, keyset-paginated on seq: a page of entries before `beforeSeq`. */
+export async function browseEntries(db: Db, filters: AuditFilters, beforeSeq: number | undefined, limit: number): Promise<AuditEntry[]> {
+  let q = db.selectFrom('audit_log').selectAll();
+  if (filters.action) q = q.where('action', '=', filters.action);
+  if (filters.actor) q = q.where('actor', '=', filters.actor);
+  if (filters.entityType) q = q.where('entity_type', '=', filters.entityType);
+  if (filters.entityId) q = q.where('entity_id', '=', filters.entityId);
+  if (filters.from) q = q.where('at', '>=', filters.from);
+  if (filters.to) q = q.where('at', '<', filters.to);
+  if (beforeSeq !== undefined) q = q.where('seq', '<', beforeSeq);
+  const rows = await q.orderBy('seq', 'desc').limit(limit).execute();
+  return rows.map((r) => ({ ...r, seq: Number(r.seq) }));
+}
+

@@ -14,6 +14,7 @@ export const consoleSections: Array<{ href: string; label: string; roles: readon
   { href: '/console', label: 'Overview', roles: ['admin', 'privacy', 'sales'] },
   { href: '/console/inquiries', label: 'Inquiries', roles: ['sales', 'privacy'] },
   { href: '/console/triage', label: 'Triage', roles: ['sales', 'privacy'] },
+  { href: '/console/audit', label: 'Audit trail', roles: ['privacy', 'admin'] },
   { href: '/console/accounts', label: 'Accounts', roles: ['admin'] },
 ];
 

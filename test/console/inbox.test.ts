@@ -163,4 +163,12 @@ describe('console inbox', () => {
     assert.match(await (await get(server.url, `/console/inquiries/${grace.id}`, sales.cookie)).text(), /How much is it\?/);
     assert.doesNotMatch(await (await get(server.url, '/console/triage', sales.cookie)).text(), /A question about pricing/);
   });
+
+  test('logs of the whole console flow hold no submitted name or address', () => {
+    const logs = server.logs.join('');
+    assert.ok(logs.length > 0);
+    for (const secret of ['Ada Lovelace', 'ada@engines.example.com', 'Grace Hopper', 'grace@gmail.com', 'eve@evil.example.com', 'stranger@elsewhere.example.com', 'Hello Ada', sales.email]) {
+      assert.ok(!logs.includes(secret), `the logs hold ${secret}`);
+    }
+  });
 });
