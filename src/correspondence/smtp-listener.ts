@@ -97,7 +97,10 @@ export async function startInboundSmtp(deps: Pick<Deps, 'config' | 'storage' | '
     },
   };
   const server = new SMTPServer(options);
+  let listening = false;
   server.on('error', (error: Error & { code?: unknown }) => {
+    // A failure to listen is reported once, by the start-up below.
+    if (!listening) return;
     // Connection-level trouble (a client hanging up, a TLS handshake failing): codes only.
     log?.warn({ inbound: 'smtp', err: { code: String(error.code ?? error.name) } }, 'inbound SMTP connection error');
   });
@@ -117,6 +120,7 @@ export async function startInboundSmtp(deps: Pick<Deps, 'config' | 'storage' | '
     server.server.once('error', onError);
     server.listen(port, config.inboundSmtpHost, () => {
       server.server.off('error', onError);
+      listening = true;
       resolve();
     });
   });
