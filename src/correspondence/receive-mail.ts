@@ -151,7 +151,13 @@ export async function receiveMail(
   options: { source: InboundSource; note?: string },
 ): Promise<ReceiveResult> {
   const settings = inboundSettings(deps.policy.policy);
-  if (raw.byteLength > settings.messageMaxBytes && !options.note) throw new MailRefused(552, `message larger than ${settings.messageMaxBytes} bytes`);
+  if (raw.byteLength > settings.messageMaxBytes && !options.note) {
+    if (options.source === 'smtp') throw new MailRefused(552, `message larger than ${settings.messageMaxBytes} bytes`);
+    // From a mailbox there is nobody to refuse to: keep the headers, with a note.
+    const end = raw.indexOf('\r\n\r\n');
+    const headers = raw.subarray(0, end >= 0 ? end + 4 : Math.min(raw.byteLength, 64 * 1024));
+    return receiveMail(deps, Buffer.from(headers), { source: options.source, note: `message of ${raw.byteLength} bytes is over the limit of ${settings.messageMaxBytes}: only its headers were kept` });
+  }
   const mail = prepare(raw, await parse(raw), settings, options.source, options.note);
   if (await messageExists(deps.storage.db, mail.messageId)) return { status: 'duplicate' };
   try {
