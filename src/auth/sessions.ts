@@ -6,6 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../deps.ts';
 import { setDeclaredCookie } from '../http/cookies.ts';
 import type { Role } from './roles.ts';
+import { inTransaction } from '../unit-of-work.ts';
 import { deleteSession, findSession, insertSession, touchSession } from './store.ts';
 
 export const SESSION_COOKIE = 'lt_console';
@@ -32,7 +33,7 @@ export function sameToken(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-type SessionDeps = Pick<Deps, 'storage' | 'now' | 'config'>;
+type SessionDeps = Pick<Deps, 'storage' | 'now' | 'config' | 'mailQueued'>;
 
 /** Creates the row inside the caller's transaction; returns the cookie value and ids. */
 export async function createSession(deps: SessionDeps, trx: Parameters<typeof insertSession>[0], accountId: string, now: Date): Promise<{ cookie: string; sessionId: string }> {
@@ -62,8 +63,12 @@ export async function loadSession(deps: SessionDeps, req: FastifyRequest): Promi
   if (!row) return undefined;
   const now = deps.now();
   const idleLimit = new Date(row.last_seen_at).getTime() + deps.config.staffSessionIdleMinutes * 60_000;
-  if (row.status !== 'active' || now.getTime() >= new Date(row.expires_at).getTime() || now.getTime() >= idleLimit) {
-    await deleteSession(db, row.id);
+  const ended = row.status !== 'active' ? 'account_inactive' : now.getTime() >= new Date(row.expires_at).getTime() ? 'absolute_timeout' : now.getTime() >= idleLimit ? 'idle_timeout' : undefined;
+  if (ended) {
+    // Ended by the clock (or a disabled account), not by the person: recorded all the same.
+    await inTransaction(deps, async (uow) => {
+      if (await deleteSession(uow.trx, row.id)) uow.audit({ actor: 'system', action: 'staff.session_ended', entityType: 'staff_account', entityId: row.account_id, details: { session: row.id, reason: ended } });
+    });
     return undefined;
   }
   // One write per request is cheap next to the console's own queries and keeps idle exact.

@@ -179,6 +179,8 @@ describe('staff accounts and sessions', () => {
     assert.equal(await consoleStatus(idle), 200, 'activity within 30 minutes keeps it');
     clock.advance(31 * 60_000);
     assert.equal(await consoleStatus(idle), 303, 'idle for over 30 minutes: signed out');
+    const ended = await server.running.deps.storage.db.selectFrom('audit_log').select(['details', 'actor']).where('action', '=', 'staff.session_ended').execute();
+    assert.ok(ended.some((e) => e.details.includes('"reason":"idle_timeout"') && e.actor === 'system'), 'the timeout is in the audit trail');
 
     const busy = await signInOk();
     for (let elapsed = 0; elapsed < 12 * 60; elapsed += 25) {
@@ -187,6 +189,8 @@ describe('staff accounts and sessions', () => {
       if (elapsed + 25 < 12 * 60) assert.equal(status, 200, `still live after ${elapsed + 25} minutes of activity`);
       else assert.equal(status, 303, 'over 12 hours since sign-in: signed out however active');
     }
+    const absolute = await server.running.deps.storage.db.selectFrom('audit_log').select('details').where('action', '=', 'staff.session_ended').execute();
+    assert.ok(absolute.some((e) => e.details.includes('"reason":"absolute_timeout"')));
   });
 
   test('sign-out ends the session on the server; the old cookie is refused', async () => {
