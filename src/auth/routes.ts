@@ -1,6 +1,6 @@
 // Public console pages that come before a session: sign-in, the set-up link, sign-out.
 // A GET here never sets a cookie (P9); only a successful sign-in post sets `lt_console`.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Deps } from '../deps.ts';
 import { html, trusted, type SafeHtml } from '../http/html.ts';
 import { isCrossSite } from '../http/origin.ts';
@@ -24,7 +24,7 @@ export async function authRoutes(app: FastifyInstance, deps: Deps): Promise<void
   const bare = (reply: FastifyReply, status: number, title: string, body: SafeHtml) =>
     render(reply, status, { title, orgName: `${orgName} console`, path: '', body, nav: [], footer: false, noindex: true, noStore: true, description: `${title}: ${orgName} staff console.` });
 
-  const crossSite = (req: FastifyRequest, reply: FastifyReply) =>
+  const crossSite = (reply: FastifyReply) =>
     bare(reply, 403, 'Form refused', statusBody('Form refused', 'Console forms can only be sent from the console itself.', html`<a href="/console/sign-in">Sign in</a>`));
 
   const signInForm = (reply: FastifyReply, status: number, email: string, message?: string) =>
@@ -45,7 +45,7 @@ ${message ? html`<div class="error-summary" role="alert"><p>${message}</p></div>
   app.get('/console/sign-in', { config: { access: 'public' } }, async (_req, reply) => signInForm(reply, 200, ''));
 
   app.post('/console/sign-in', { config: { access: 'public' } }, async (req, reply) => {
-    if (isCrossSite(req.headers, deps.config.publicUrl, req.headers.host)) return crossSite(req, reply);
+    if (isCrossSite(req.headers, deps.config.publicUrl, req.headers.host)) return crossSite(reply);
     const email = text(req.body, 'email').trim().slice(0, 254);
     const result = await signIn(deps, throttle, { email, password: text(req.body, 'password'), code: text(req.body, 'code'), clientAddress: req.ip }).catch(unavailable);
     if (result.ok) {
@@ -105,7 +105,7 @@ ${totp}
   });
 
   app.post('/console/setup', { config: { access: 'public' } }, async (req, reply) => {
-    if (isCrossSite(req.headers, deps.config.publicUrl, req.headers.host)) return crossSite(req, reply);
+    if (isCrossSite(req.headers, deps.config.publicUrl, req.headers.host)) return crossSite(reply);
     const token = text(req.body, 'token');
     const result = await completeSetup(deps, token, { password: text(req.body, 'password'), confirm: text(req.body, 'confirm'), code: text(req.body, 'code') });
     if (!result.ok) {
