@@ -7,8 +7,12 @@ import { page } from '../http/layout.ts';
 import { renderNotice } from './notice.ts';
 import { cookieTable, retentionTable } from './policy-tables.ts';
 
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+/** 2026-11-25 -> 25 November 2026 (en-GB), without Intl: ICU's date-format and zone data cost ~8 MB of RSS. */
 function formatDate(iso: string): string {
-  return new Date(`${iso}T12:00:00Z`).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
+  const [year, month, day] = iso.split('-').map(Number);
+  return `${day} ${MONTHS[month - 1]} ${year}`;
 }
 
 export async function siteRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
@@ -60,7 +64,7 @@ ${body}`,
 
   app.get('/privacy/versions', { config: { access: 'public' } }, async (_req, reply) => {
     reply.type('text/html; charset=utf-8');
-    const versions = [...policy.notice.versions].sort((a, b) => b.effective.localeCompare(a.effective));
+    const versions = [...policy.notice.versions].sort((a, b) => (a.effective < b.effective ? 1 : a.effective > b.effective ? -1 : 0));
     return send(
       '/privacy/versions',
       'Privacy notice versions',

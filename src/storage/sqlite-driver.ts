@@ -6,6 +6,13 @@ import { DatabaseSync, type StatementSync, type SQLInputValue } from 'node:sqlit
 import { SqliteDialect, type SqliteStatement } from 'kysely';
 
 const STATEMENT_CACHE_SIZE = 200;
+const MAX_CACHED_PARAMETERS = 64;
+
+function parameterCount(sql: string): number {
+  let n = 0;
+  for (let i = sql.indexOf('?'); i >= 0; i = sql.indexOf('?', i + 1)) n++;
+  return n;
+}
 
 export interface SqliteOptions {
   path: string;
@@ -98,6 +105,9 @@ export function sqliteDialect(db: DatabaseSync): SqliteDialect {
       prepare: (sql: string) => {
         let entry = cache.get(sql);
         if (!entry) {
+          // Multi-row inserts come in as many shapes as batch sizes; caching each would
+          // hold megabytes of prepared statements for little gain, so they are not kept.
+          if (parameterCount(sql) > MAX_CACHED_PARAMETERS) return wrap(db.prepare(sql));
           entry = wrap(db.prepare(sql));
           if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
           cache.set(sql, entry);

@@ -119,6 +119,16 @@ describe('SortedDomainList (the scanner over the list files)', () => {
     }
   });
 
+  test('a union of sorted lists holds every entry once, in order, and finds each', () => {
+    const a = SortedDomainList.fromFile(file('a.json', '["a.example","c.example","d.example"]'));
+    const b = SortedDomainList.fromFile(file('b.txt', 'b.example\nc.example\nd.example\ne.example\n'));
+    const both = SortedDomainList.union([a, b]);
+    assert.equal(both.size, 5);
+    for (const d of ['a.example', 'b.example', 'c.example', 'd.example', 'e.example']) assert.ok(both.has(d), d);
+    assert.ok(!both.has('f.example') && !both.has('c.exampl'));
+    assert.equal(SortedDomainList.union([a]).size, 3);
+  });
+
   test('an unsorted list is refused at load, since binary search would silently miss entries', () => {
     assert.throws(() => SortedDomainList.fromFile(file('u.txt', 'bb.example\naa.example\n')), /not sorted/);
     assert.throws(() => SortedDomainList.fromFile(file('u.json', '["bb.example","aa.example"]')), /not sorted/);
