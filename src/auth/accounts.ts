@@ -6,6 +6,7 @@ import type { Deps } from '../deps.ts';
 import { inTransaction } from '../unit-of-work.ts';
 import { costsFrom, dummyHash, hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
 import { needsTotp, type Role } from './roles.ts';
+import type { SignInThrottle } from './throttle.ts';
 import { createSession, randomToken, sha256 } from './sessions.ts';
 import {
   claimTotpStep,
@@ -179,33 +180,6 @@ export type SignInResult =
   | { ok: false; reason: 'invalid' }
   | { ok: false; reason: 'throttled'; retryAfterSeconds: number };
 
-/** Counts in memory, keyed by keyed hashes: never a raw address or email. */
-export class SignInThrottle {
-  private readonly counts = new Map<string, { n: number; until: number }>();
-  private readonly windowMs: number;
-  constructor(windowMs: number) {
-    this.windowMs = windowMs;
-  }
-  count(key: string, now: number): number {
-    const c = this.counts.get(key);
-    return c && c.until > now ? c.n : 0;
-  }
-  retryAfter(key: string, now: number): number {
-    const c = this.counts.get(key);
-    return c && c.until > now ? Math.ceil((c.until - now) / 1000) : 0;
-  }
-  add(key: string, now: number): void {
-    const c = this.counts.get(key);
-    if (c && c.until > now) c.n++;
-    else this.counts.set(key, { n: 1, until: now + this.windowMs });
-    // Keep the map small: drop lapsed counters now and then.
-    if (this.counts.size > 10_000) for (const [k, v] of this.counts) if (v.until <= now) this.counts.delete(k);
-  }
-  clear(key: string): void {
-    this.counts.delete(key);
-  }
-}
-
 export interface SignInInput {
   email: string;
   password: string;
@@ -229,13 +203,14 @@ export async function signIn(deps: AccountDeps & Pick<Deps, 'signer'>, throttle:
   const account = email ? await findAccountByEmail(deps.storage.db, email) : undefined;
   const entityId = account?.id ?? 'unknown';
 
-  if (throttle.count(accountKey, t) >= deps.config.signInMaxFailures || throttle.count(addressKey, t) >= deps.config.signInMaxPerAddress) {
+  const [byAccount, byAddress] = await Promise.all([throttle.read(accountKey, t), throttle.read(addressKey, t)]);
+  if (byAccount.n >= deps.config.signInMaxFailures || byAddress.n >= deps.config.signInMaxPerAddress) {
     await inTransaction(deps, async (uow) => {
       uow.audit({ actor: 'anonymous', action: 'staff.sign_in_failed', entityType: 'staff_account', entityId, details: { reason: 'throttled' } });
     });
-    return { ok: false, reason: 'throttled', retryAfterSeconds: Math.max(throttle.retryAfter(accountKey, t), throttle.retryAfter(addressKey, t), 1) };
+    return { ok: false, reason: 'throttled', retryAfterSeconds: Math.max(byAccount.retryAfterSeconds, byAddress.retryAfterSeconds, 1) };
   }
-  throttle.add(addressKey, t);
+  await throttle.add(addressKey, t);
 
   const password = input.password.slice(0, 1024);
   const passwordOk = await verifyPassword(password, account?.password_hash ?? (await dummyHash(costsFrom(deps.config))));
@@ -253,7 +228,7 @@ export async function signIn(deps: AccountDeps & Pick<Deps, 'signer'>, throttle:
   }
   const ok = account !== undefined && account.status === 'active' && passwordOk && codeOk;
   const fail = async (reason: string): Promise<SignInResult> => {
-    throttle.add(accountKey, t);
+    await throttle.add(accountKey, t);
     await inTransaction(deps, async (uow) => {
       uow.audit({ actor: 'anonymous', action: 'staff.sign_in_failed', entityType: 'staff_account', entityId, details: { reason } });
     });
@@ -272,7 +247,7 @@ export async function signIn(deps: AccountDeps & Pick<Deps, 'signer'>, throttle:
     return { ok: true as const, cookie: session.cookie, sessionId: session.sessionId, accountId: account.id };
   });
   if (!signedIn) return fail('code_reused');
-  throttle.clear(accountKey);
+  await throttle.clear(accountKey);
   return signedIn;
 }
 

@@ -5,7 +5,8 @@ import type { Deps } from '../deps.ts';
 import { html, trusted, type SafeHtml } from '../http/html.ts';
 import { isCrossSite } from '../http/origin.ts';
 import { render, statusBody } from '../http/render.ts';
-import { completeSetup, openSetupLink, signIn, SignInThrottle, signOut, type SetupLinkView } from './accounts.ts';
+import { completeSetup, openSetupLink, signIn, signOut, type SetupLinkView } from './accounts.ts';
+import { openSignInThrottle } from './throttle.ts';
 import { MIN_PASSWORD_LENGTH } from './passwords.ts';
 import { ROLES } from './roles.ts';
 import { unavailable } from './access.ts';
@@ -19,7 +20,8 @@ const text = (body: unknown, name: string): string => {
 
 export async function authRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   const orgName = deps.policy.policy.organisation.name;
-  const throttle = new SignInThrottle(deps.config.signInWindowSeconds * 1000);
+  const { throttle, close } = await openSignInThrottle(deps.config.redisUrl, deps.config.signInWindowSeconds * 1000, app.log);
+  app.addHook('onClose', close);
 
   const bare = (reply: FastifyReply, status: number, title: string, body: SafeHtml) =>
     render(reply, status, { title, orgName: `${orgName} console`, path: '', body, nav: [], footer: false, noindex: true, noStore: true, description: `${title}: ${orgName} staff console.` });
