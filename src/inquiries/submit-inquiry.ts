@@ -57,6 +57,8 @@ export async function submitInquiry(
         notice_version: current.version,
         submission_key: input.submissionKey,
         created_at: uow.now.toISOString(),
+        // Retention counts from the last activity; the submission is the first.
+        last_activity_at: uow.now.toISOString(),
         delete_after: deleteAfter.toISOString(),
       });
       if (inserted) break;

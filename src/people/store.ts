@@ -42,8 +42,9 @@ export async function setSubjectKey(db: Db, id: string, subjectKey: string): Pro
 
 /** Merges `from` into `into`: their records now point at one person (same address under two keys). */
 export async function mergePeople(db: Db, from: string, into: string): Promise<void> {
-  for (const table of ['inquiry', 'consent_record', 'outbox', 'consent_confirmation'] as const) {
+  for (const table of ['inquiry', 'consent_record', 'outbox', 'consent_confirmation', 'mail_thread'] as const) {
     await db.updateTable(table).set({ person_id: into }).where('person_id', '=', from).execute();
   }
+  await db.updateTable('mail_message').set({ from_person_id: into }).where('from_person_id', '=', from).execute();
   await db.deleteFrom('person').where('id', '=', from).execute();
 }

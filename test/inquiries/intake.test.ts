@@ -22,7 +22,7 @@ const forms: Form[] = ['demo', 'contact'];
 // Name and address live on the person row (joined back in by inquiriesByEmail); the
 // inquiry holds the rest of the policy's fields and its metadata.
 const policyColumns = ['name', 'email', 'company', 'role', 'country', 'context'];
-const metadataColumns = ['id', 'reference', 'form', 'person_id', 'free_mail', 'notice_version', 'submission_key', 'created_at', 'delete_after'];
+const metadataColumns = ['id', 'reference', 'form', 'person_id', 'free_mail', 'notice_version', 'submission_key', 'created_at', 'delete_after', 'status', 'outcome', 'closed_at', 'last_activity_at'];
 
 /** The HTML of one form control, found by its id. */
 function control(body: string, id: string): string {
