@@ -105,11 +105,18 @@ export async function countSessionsOf(db: Db, accountId: string): Promise<number
 }
 
 /** Removes every session past its absolute or idle limit (staff sessions are few). */
-export async function deleteDeadSessions(db: Db, now: string, idleCutoff: string): Promise<void> {
-  await db
+export async function deleteDeadSessions(db: Db, now: string, idleCutoff: string): Promise<number> {
+  const result = await db
     .deleteFrom('staff_session')
     .where((eb) => eb.or([eb('expires_at', '<=', now), eb('last_seen_at', '<=', idleCutoff)]))
-    .execute();
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** Removes set-up links past their expiry. */
+export async function deleteExpiredSetupLinks(db: Db, now: string): Promise<number> {
+  const result = await db.deleteFrom('staff_setup_link').where('expires_at', '<=', now).executeTakeFirst();
+  return Number(result.numDeletedRows);
 }
 
 /** Records `step` as the last TOTP step used, only if it is later than the one recorded. */

@@ -6,6 +6,7 @@ import { sendWithdrawalLinks, WITHDRAWAL_LINKS_JOB } from '../consent/request-wi
 import type { MailWorker } from '../mail/worker.ts';
 import { AUDIT_SIGN_JOB, signAuditHead } from '../audit/sign-head.ts';
 import type { JobDefinition } from './scheduler.ts';
+import { deleteDeadSessions, deleteExpiredSetupLinks } from '../auth/store.ts';
 import { IMAP_POLL_JOB, pollImap } from '../correspondence/imap-poller.ts';
 
 export const MAIL_DELIVERY_JOB = 'outbox.deliver';
@@ -48,6 +49,19 @@ export function serviceJobs(deps: Deps, mail: MailWorker | undefined): JobDefini
       run: async () => ({ ...(await pollImap(deps)) }),
     });
   }
+  jobs.push({
+    name: 'auth.housekeeping',
+    description: 'removes staff sessions past their idle or absolute limit and set-up links past their expiry',
+    everyMs: 15 * 60_000,
+    run: async () => {
+      const now = deps.now();
+      const idleCutoff = new Date(now.getTime() - deps.config.staffSessionIdleMinutes * 60_000).toISOString();
+      return {
+        dead_sessions: await deleteDeadSessions(deps.storage.db, now.toISOString(), idleCutoff),
+        expired_setup_links: await deleteExpiredSetupLinks(deps.storage.db, now.toISOString()),
+      };
+    },
+  });
   if (mail) {
     jobs.push({
       name: MAIL_DELIVERY_JOB,

@@ -125,3 +125,35 @@ describe('jobs', () => {
     }
   });
 });
+
+describe('auth.housekeeping', () => {
+  test('removes sessions past their idle limit and expired set-up links; live ones stay', async () => {
+    const { Clock, makeStaff, get } = await import('../auth/helpers.ts');
+    const { startTestServer } = await import('../support/server.ts');
+    const { addAccount } = await import('../../src/auth/accounts.ts');
+    const clock = new Clock();
+    const server = await startTestServer({ now: clock.now });
+    try {
+      const early = await makeStaff(server, clock, 'sales');
+      const fresh = await makeStaff(server, clock, 'sales');
+      await addAccount(server.running.deps, { email: 'never-set-up@staff.example.com', role: 'sales' }, { kind: 'cli' });
+      // The fresh session is used every 20 minutes; the early one sits idle past its limit.
+      const idle = server.running.deps.config.staffSessionIdleMinutes * 60_000;
+      for (let waited = 0; waited <= idle; waited += 20 * 60_000) {
+        clock.advance(20 * 60_000);
+        assert.equal((await get(server.url, '/console', fresh.cookie)).status, 200);
+      }
+      const first = await server.running.jobs.runNow('auth.housekeeping');
+      assert.ok(first.status === 'done' && first.counts.dead_sessions === 1, `the idle session is removed: ${JSON.stringify(first)}`);
+      const sessions = await server.running.deps.storage.db.selectFrom('staff_session').select('account_id').execute();
+      assert.deepEqual(sessions.map((s) => s.account_id), [fresh.accountId], 'the live session stays');
+      assert.ok(sessions.every((s) => s.account_id !== early.accountId));
+
+      clock.advance((server.running.deps.config.staffSetupLinkHours + 1) * 3600_000);
+      const later = await server.running.jobs.runNow('auth.housekeeping');
+      assert.ok(later.status === 'done' && later.counts.expired_setup_links === 1, `the expired set-up link is removed: ${JSON.stringify(later)}`);
+    } finally {
+      await server.close();
+    }
+  });
+});
