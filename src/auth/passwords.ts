@@ -2,8 +2,8 @@
 // carries the costs it was made with (raising ARGON2_* later keeps old hashes valid).
 // Strength is judged by zxcvbn-ts with its common-password and name lists.
 import { argon2, randomBytes, timingSafeEqual } from 'node:crypto';
-import { ZxcvbnFactory } from '@zxcvbn-ts/core';
-import * as common from '@zxcvbn-ts/language-common';
+import { createRequire } from 'node:module';
+import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import type { Config } from '../config.ts';
 
 export interface Argon2Costs {
@@ -61,13 +61,19 @@ export function dummyHash(costs: Argon2Costs): Promise<string> {
 export const MIN_PASSWORD_LENGTH = 12;
 export const MAX_PASSWORD_LENGTH = 256;
 
+// Loaded on first use (setting a password is rare): its dictionaries hold several MB.
+const require = createRequire(import.meta.url);
 let estimator: ZxcvbnFactory | undefined;
 
 /** Undefined when the password is strong enough; otherwise the reason, for the person. */
 export function passwordProblem(password: string, userInputs: string[]): string | undefined {
   if (password.length < MIN_PASSWORD_LENGTH) return `Use at least ${MIN_PASSWORD_LENGTH} characters. A few unrelated words make a strong, memorable password.`;
   if (password.length > MAX_PASSWORD_LENGTH) return `Use at most ${MAX_PASSWORD_LENGTH} characters.`;
-  estimator ??= new ZxcvbnFactory({ dictionary: { ...common.dictionary }, graphs: common.adjacencyGraphs });
+  if (!estimator) {
+    const { ZxcvbnFactory: Factory } = require('@zxcvbn-ts/core') as typeof import('@zxcvbn-ts/core');
+    const common = require('@zxcvbn-ts/language-common') as typeof import('@zxcvbn-ts/language-common');
+    estimator = new Factory({ dictionary: { ...common.dictionary }, graphs: common.adjacencyGraphs });
+  }
   // zxcvbn slows down on very long input; the start of the password decides its guessability.
   const result = estimator.check(password.slice(0, 100), userInputs);
   if (result.score < 3) {

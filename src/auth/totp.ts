@@ -1,7 +1,6 @@
 // TOTP (RFC 6238: SHA-1, 6 digits, 30 s) with otpauth; the QR code is drawn as inline
 // SVG on our own page (no image request, nothing sent elsewhere).
 import { Secret, TOTP } from 'otpauth';
-import QRCode from 'qrcode';
 
 export function newTotpSecret(): string {
   return new Secret({ size: 20 }).base32;
@@ -29,6 +28,8 @@ export function totpStep(secret: string, code: string, now: Date): number | unde
 
 /** An SVG string; our html`` escapes, so the caller marks it safe (it is generated, not input). */
 export async function qrSvg(text: string): Promise<string> {
+  // Loaded on first use: only set-up pages draw a QR code.
+  const { default: QRCode } = await import('qrcode');
   const svg = await QRCode.toString(text, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
   return svg.replace('<svg ', '<svg role="img" aria-label="QR code for your authenticator app" width="200" height="200" ');
 }
