@@ -4,6 +4,7 @@ import * as person from './migrations/2026-11-29-person.ts';
 import * as auditSignatures from './migrations/2026-11-30-audit-signatures.ts';
 import * as accounts from './migrations/2026-11-30-accounts.ts';
 import * as correspondence from './migrations/2026-11-30-correspondence.ts';
+import * as inboxIndexes from './migrations/2026-11-30-inbox-indexes.ts';
 
 // A static list rather than a folder scan: the set of migrations is part of the code.
 const migrations: Record<string, Migration> = {
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-30-audit-signatures': auditSignatures,
   '2026-11-30-accounts': accounts,
   '2026-11-30-correspondence': correspondence,
+  '2026-11-30-inbox-indexes': inboxIndexes,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
