@@ -27,17 +27,21 @@ test('`lumetrax serve` runs the service with the configured V8 flags and stops c
   });
   let stderr = '';
   cli.stderr.on('data', (d) => (stderr += d));
+  // The service runs as the bin's child; a failed test must not leave it behind (it would
+  // hold this process's stderr pipe open and keep the test runner waiting).
+  let service: number | undefined;
   const exited = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code)));
   try {
     let healthy = false;
-    for (let i = 0; i < 100 && !healthy; i++) {
+    // A fresh clone compiles src/ to dist/ before the first start: allow for that.
+    for (let i = 0; i < 900 && !healthy && cli.exitCode === null; i++) {
       healthy = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
       if (!healthy) await sleep(100);
     }
     assert.ok(healthy, `the service answered /healthz (stderr: ${stderr})`);
 
     const flags = String(JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')).config.serve_node_flags).split(/\s+/);
-    const [service] = childrenOf(cli.pid!);
+    [service] = childrenOf(cli.pid!);
     assert.ok(service, 'the service runs as a child of the bin');
     const argv = readFileSync(`/proc/${service}/cmdline`, 'utf8').split('\0');
     for (const flag of flags) assert.ok(argv.includes(flag), `${flag} in ${argv.join(' ')}`);
@@ -47,6 +51,13 @@ test('`lumetrax serve` runs the service with the configured V8 flags and stops c
     assert.ok(!existsSync(`/proc/${service}`) || readFileSync(`/proc/${service}/status`, 'utf8').includes('zombie'), 'the service is gone too');
     assert.equal(await fetch(`http://127.0.0.1:${port}/healthz`).then(() => 'answered', () => 'closed'), 'closed');
   } finally {
+    for (const pid of service ? [service] : cli.pid ? childrenOf(cli.pid) : []) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
     if (cli.exitCode === null) cli.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }

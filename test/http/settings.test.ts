@@ -17,7 +17,9 @@ describe('settings and fields stated once', () => {
     const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8');
     const documented = [...readme.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
     assert.ok(documented.length >= 20, `${documented.length} settings documented`);
-    const config = loadConfig({ SECRET_KEY: 'ab'.repeat(32), REDIS_URL: 'redis://127.0.0.1:6379', SMTP_URL: 'smtp://127.0.0.1:25', BODY_LIMIT_BYTES: '50000', TRUST_PROXY: 'true', MAIL_POLL_MS: '75' }) as unknown as Record<string, unknown>;
+    // Optional settings are given a value, so each one shows up in the config.
+    const optional = { SECRET_KEY_PREVIOUS: 'cd'.repeat(32), PUBLIC_URL: 'https://www.example.com', INBOUND_SMTP_PORT: '2525', INBOUND_SMTP_TLS_CERT: '/etc/ssl/inbound.pem', INBOUND_SMTP_TLS_KEY: '/etc/ssl/inbound.key', IMAP_URL: 'imaps://user:pass@mail.example.com/INBOX' };
+    const config = loadConfig({ SECRET_KEY: 'ab'.repeat(32), REDIS_URL: 'redis://127.0.0.1:6379', SMTP_URL: 'smtp://127.0.0.1:25', BODY_LIMIT_BYTES: '50000', TRUST_PROXY: 'true', MAIL_POLL_MS: '75', ...optional }) as unknown as Record<string, unknown>;
     // Settings the app holds in another form: DATABASE_URL as a target, secrets as keys.
     const heldOtherwise: Record<string, string> = { DATABASE_URL: 'database', SECRET_KEY: 'secretKey', SECRET_KEY_PREVIOUS: 'previousSecretKey' };
     for (const name of documented) assert.ok((heldOtherwise[name] ?? camel(name)) in config, `${name} has no config field`);
