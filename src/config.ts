@@ -42,6 +42,9 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   AUTO_MIGRATE: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
+  // Checked when the key is read (loadAuditSigningKey), for a message that says what to do.
+  AUDIT_SIGNING_KEY: z.string().optional(),
+  AUDIT_SIGN_EVERY_SECONDS: intFrom(1, 86_400).default(300),
   // Inbound mail (correspondence): a built-in SMTP listener, off unless a port is set.
   INBOUND_SMTP_PORT: intFrom(0, 65535).optional(),
   INBOUND_SMTP_HOST: z.string().min(1).default('127.0.0.1'),
@@ -51,9 +54,6 @@ const envSchema = z.object({
   // imap://user:pass@host:port/MAILBOX or imaps://...; unset means no polling.
   IMAP_URL: z.string().regex(/^imaps?:\/\/[^/]+/, 'must start with imap:// or imaps:// and name a host, e.g. imaps://user:pass@mail.example.com/INBOX').optional(),
   IMAP_POLL_MS: intFrom(1000, 86_400_000).default(60_000),
-  // Checked when the key is read (loadAuditSigningKey), for a message that says what to do.
-  AUDIT_SIGNING_KEY: z.string().optional(),
-  AUDIT_SIGN_EVERY_SECONDS: intFrom(1, 86_400).default(300),
   // Staff console. argon2id costs follow OWASP's second option (19 MiB, t=2, p=1), which
   // takes roughly 30-60 ms on one core of a small 2-core server.
   ARGON2_MEMORY_KIB: intFrom(1024, 4 * 1024 * 1024).default(19_456),

@@ -87,7 +87,9 @@ export async function inboxPage(db: Db, filters: InboxFilters, after: InboxCurso
     );
   }
   if (after) {
-    q = q.where((eb) => eb.or([eb('i.created_at', '<', after.createdAt), eb.and([eb('i.created_at', '=', after.createdAt), eb('i.id', '<', after.id)])]));
+    // A row-value comparison, so both databases read the (created_at, id) index as a range
+    // instead of walking it from the top and filtering.
+    q = q.where((eb) => eb(eb.refTuple('i.created_at', 'i.id'), '<', eb.tuple(after.createdAt, after.id)));
   }
   const rows = await q.orderBy('i.created_at', 'desc').orderBy('i.id', 'desc').limit(limit).execute();
   return rows as InboxRow[];

@@ -1,8 +1,8 @@
 import { Migrator, PostgresAdapter, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import * as initial from './migrations/2026-11-25-initial.ts';
 import * as person from './migrations/2026-11-29-person.ts';
-import * as auditSignatures from './migrations/2026-11-30-audit-signatures.ts';
 import * as accounts from './migrations/2026-11-30-accounts.ts';
+import * as auditSignatures from './migrations/2026-11-30-audit-signatures.ts';
 import * as correspondence from './migrations/2026-11-30-correspondence.ts';
 import * as inboxIndexes from './migrations/2026-11-30-inbox-indexes.ts';
 
@@ -10,8 +10,8 @@ import * as inboxIndexes from './migrations/2026-11-30-inbox-indexes.ts';
 const migrations: Record<string, Migration> = {
   '2026-11-25-initial': initial,
   '2026-11-29-person': person,
-  '2026-11-30-audit-signatures': auditSignatures,
   '2026-11-30-accounts': accounts,
+  '2026-11-30-audit-signatures': auditSignatures,
   '2026-11-30-correspondence': correspondence,
   '2026-11-30-inbox-indexes': inboxIndexes,
 };

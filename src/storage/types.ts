@@ -201,8 +201,6 @@ export interface AuditSignatureTable {
 }
 
 /** A console user. Email lower-cased; secrets only as hashes (the TOTP secret must be usable, so it is kept). */
-
-/** A console user. Email lower-cased; secrets only as hashes (the TOTP secret must be usable, so it is kept). */
 export interface StaffAccountTable {
   id: string;
   email: string;
@@ -255,12 +253,12 @@ export interface Database {
   outbox: OutboxTable;
   audit_log: AuditLogTable;
   audit_head: AuditHeadTable;
+  audit_key: AuditKeyTable;
+  audit_signature: AuditSignatureTable;
   mail_thread: MailThreadTable;
   mail_message: MailMessageTable;
   mail_attachment: MailAttachmentTable;
   imap_state: ImapStateTable;
-  audit_key: AuditKeyTable;
-  audit_signature: AuditSignatureTable;
 }
 
 export type Person = Selectable<PersonTable>;
