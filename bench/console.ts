@@ -45,6 +45,7 @@ import { insertChunks } from '../src/storage/insert-chunks.ts';
 import { migrateToLatest } from '../src/storage/migrate.ts';
 import type { Database } from '../src/storage/types.ts';
 import { freePort } from '../test/support/free-port.ts';
+import { cpuMs, statusKb } from './proc.ts';
 
 function setting(name: string, fallback: number, min = 1): number {
   const value = Number(process.env[name] ?? fallback);
@@ -83,24 +84,7 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 
 // --- process figures (from /proc, as bench/intake.ts reads them) ---------------------
 
-/** User + system CPU time of a process (all its threads) so far, in ms (100 ticks/s). */
-function cpuMs(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return 0;
-  }
-}
 
-function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  try {
-    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
 
 /** Resets VmHWM to the current RSS (Linux 4.0+), so each phase's peak can be read alone. */
 function resetPeak(pid: number): boolean {

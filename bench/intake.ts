@@ -25,6 +25,7 @@ import { projectRoot } from '../src/config.ts';
 import { Signer } from '../src/http/signing.ts';
 import { issueFormToken } from '../src/inquiries/form-token.ts';
 import { freePort } from '../test/support/free-port.ts';
+import { cpuMs, statusKb } from './proc.ts';
 
 function setting(name: string, fallback: number): number {
   const value = Number(process.env[name] ?? fallback);
@@ -83,24 +84,7 @@ interface Figures {
   cpuUsPerCommit: number;
 }
 
-/** User + system CPU time of a process so far, in ms (from /proc/PID/stat, 100 ticks/s). */
-function cpuMs(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return 0;
-  }
-}
 
-function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  try {
-    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
 
 async function waitHealthy(url: string, child: ChildProcess): Promise<void> {
   for (let i = 0; i < 300; i++) {

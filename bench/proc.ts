@@ -1,0 +1,23 @@
+// What the benchmarks read about the server process they drive, from /proc (Linux).
+import { readFileSync } from 'node:fs';
+
+/** User + system CPU time of a process (all its threads) so far, in ms (100 ticks/s). */
+export function cpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+/** A memory figure of /proc/PID/status in kB (VmRSS now, VmHWM the peak); 0 once the process is gone. */
+export function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  try {
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
