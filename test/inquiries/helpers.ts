@@ -49,12 +49,12 @@ export const nothingAdded: Counts = { inquiry: 0, outbox: 0, consent_record: 0, 
  */
 export async function everythingStored(server: TestServer): Promise<string> {
   const db = server.running.deps.storage.db;
-  let schema: string | undefined;
-  if (server.database.kind === 'postgres') {
-    const { rows } = await sql<{ s: string }>`select current_schema() as s`.execute(db);
-    schema = rows[0].s;
-  }
-  const tables = (await db.introspection.getTables({ withInternalKyselyTables: true })).filter((t) => schema === undefined || t.schema === schema);
+  // On PostgreSQL only this test's schema is listed: introspecting every schema races
+  // with other tests dropping theirs.
+  const tables =
+    server.database.kind === 'postgres'
+      ? (await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = current_schema()`.execute(db)).rows
+      : await db.introspection.getTables({ withInternalKyselyTables: true });
   if (tables.length < 6) throw new Error(`introspection found only ${tables.length} tables`);
   const parts: string[] = [];
   for (const t of tables) {
