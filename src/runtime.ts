@@ -6,7 +6,7 @@ import type { Config } from './config.ts';
 import type { Deps } from './deps.ts';
 import { Signer } from './http/signing.ts';
 import { MailWorker, type MailWorkerOptions } from './mail/worker.ts';
-import { startInboundSmtp, type InboundSmtp } from './correspondence/smtp-listener.ts';
+import type { InboundSmtp } from './correspondence/smtp-listener.ts';
 import { MAIL_DELIVERY_JOB, serviceJobs } from './jobs/registry.ts';
 import { signAuditHead } from './audit/sign-head.ts';
 import { JobScheduler } from './jobs/scheduler.ts';
@@ -146,6 +146,8 @@ export async function startService(config: Config, options: StartOptions = {}): 
   let inboundSmtp: InboundSmtp | undefined;
   if (config.inboundSmtpPort !== undefined) {
     try {
+      // The SMTP server and mail parser load only when the listener is on.
+      const { startInboundSmtp } = await import('./correspondence/smtp-listener.ts');
       inboundSmtp = await startInboundSmtp(deps, app.log);
     } catch (error) {
       await app.close().catch(() => undefined);

@@ -10,7 +10,7 @@ import { MailRefused, receiveMail } from './receive-mail.ts';
 import { inboundSettings } from './settings.ts';
 import { imapState, saveImapState } from './store.ts';
 
-export const IMAP_POLL_JOB = 'correspondence.imap-poll';
+export { IMAP_POLL_JOB } from './settings.ts';
 
 export interface ImapTarget {
   host: string;

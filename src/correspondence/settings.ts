@@ -21,3 +21,6 @@ export function inboundSettings(policy: Pick<Policy, 'organisation' | 'correspon
     replyAddress: c.reply_address,
   };
 }
+
+/** The IMAP polling job's name (here, so the job list need not load the IMAP client). */
+export const IMAP_POLL_JOB = 'correspondence.imap-poll';

@@ -7,7 +7,7 @@ import type { MailWorker } from '../mail/worker.ts';
 import { AUDIT_SIGN_JOB, signAuditHead } from '../audit/sign-head.ts';
 import type { JobDefinition } from './scheduler.ts';
 import { deleteDeadSessions, deleteExpiredSetupLinks } from '../auth/store.ts';
-import { IMAP_POLL_JOB, pollImap } from '../correspondence/imap-poller.ts';
+import { IMAP_POLL_JOB } from '../correspondence/settings.ts';
 
 export const MAIL_DELIVERY_JOB = 'outbox.deliver';
 const HOUR = 3600_000;
@@ -46,7 +46,8 @@ export function serviceJobs(deps: Deps, mail: MailWorker | undefined): JobDefini
       name: IMAP_POLL_JOB,
       description: 'takes new mail from the IMAP_URL mailbox into its thread (or triage), past the last UID processed',
       everyMs: deps.config.imapPollMs,
-      run: async () => ({ ...(await pollImap(deps)) }),
+      // The IMAP client and mail parser load only on installations that poll.
+      run: async () => ({ ...(await (await import('../correspondence/imap-poller.ts')).pollImap(deps)) }),
     });
   }
   jobs.push({
