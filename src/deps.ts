@@ -14,7 +14,5 @@ export interface Deps {
   now: () => Date;
   /** Wakes the mail delivery job after new outbox rows are committed. */
   mailQueued: () => void;
-  /** Runs a scheduled job soon (e.g. right after the commit that gave it work). */
-  wakeJob: (name: string) => void;
   log?: FastifyBaseLogger;
 }

@@ -78,7 +78,6 @@ export async function openServices(config: Config, options: { now?: () => Date; 
     signer: new Signer(config.secretKey, config.previousSecretKey),
     now: options.now ?? (() => new Date()),
     mailQueued: () => jobs?.wake(MAIL_DELIVERY_JOB),
-    wakeJob: (name) => jobs?.wake(name),
   };
   let mail: MailWorker | undefined;
   try {
