@@ -33,16 +33,19 @@ export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
 }
 
 /** Up to and including `name` (tests of a data migration start from the state before it). */
+const CATALOG_RACE = new Set(['3F000', '42P01', '42703']);
+
 export async function migrateTo(db: Kysely<any>, name?: string): Promise<string[]> {
   const isPostgres = db.getExecutor().adapter instanceof PostgresAdapter;
   const migrationTableSchema = isPostgres ? await currentSchema(db) : undefined;
   const migrator = new Migrator({ db, provider, migrationTableSchema });
   for (let attempt = 1; ; attempt++) {
     const { error, results } = name ? await migrator.migrateTo(name) : await migrator.migrateToLatest();
-    // Kysely looks for its bookkeeping tables by listing the tables of every schema; a
-    // schema dropped meanwhile by someone else (another tenant, a parallel test) fails
-    // that look-up with 3F000 although nothing of ours is wrong, so it is simply retried.
-    if (error && (error as { code?: unknown }).code === '3F000' && attempt < 5) continue;
+    // Kysely looks for its bookkeeping tables by listing the tables and columns of every
+    // schema; a schema or table dropped meanwhile by someone else (another tenant, a
+    // parallel test) fails that look-up (3F000, 42P01, 42703) although nothing of ours is
+    // wrong, so it is tried again. A migration of ours failing that way fails five times.
+    if (error && CATALOG_RACE.has(String((error as { code?: unknown }).code)) && attempt < 5) continue;
     if (error) throw error instanceof Error ? error : new Error(String(error));
     return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
   }
