@@ -45,7 +45,7 @@ import { insertChunks } from '../src/storage/insert-chunks.ts';
 import { migrateToLatest } from '../src/storage/migrate.ts';
 import type { Database } from '../src/storage/types.ts';
 import { freePort } from '../test/support/free-port.ts';
-import { cpuMs, statusKb } from './proc.ts';
+import { cpuMs, statusKb, waitHealthy } from './proc.ts';
 
 function setting(name: string, fallback: number, min = 1): number {
   const value = Number(process.env[name] ?? fallback);
@@ -211,18 +211,6 @@ async function seed(db: Kysely<Database>, signer: Signer, n: number): Promise<vo
 
 // --- the service ----------------------------------------------------------------------
 
-async function waitHealthy(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode} before it was healthy`);
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) return;
-    } catch {
-      /* not up yet */
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not become healthy`);
-}
 
 function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   // A clean environment: nothing from the caller's shell may change what is measured.

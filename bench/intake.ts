@@ -25,7 +25,7 @@ import { projectRoot } from '../src/config.ts';
 import { Signer } from '../src/http/signing.ts';
 import { issueFormToken } from '../src/inquiries/form-token.ts';
 import { freePort } from '../test/support/free-port.ts';
-import { cpuMs, statusKb } from './proc.ts';
+import { cpuMs, statusKb, waitHealthy } from './proc.ts';
 
 function setting(name: string, fallback: number): number {
   const value = Number(process.env[name] ?? fallback);
@@ -86,18 +86,6 @@ interface Figures {
 
 
 
-async function waitHealthy(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode} before it was healthy`);
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) return;
-    } catch {
-      /* not up yet */
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not become healthy`);
-}
 
 // The server's own code signs the tokens, with the key the server is given (SECRET_KEY is hex).
 const signer = new Signer(Buffer.from(SECRET, 'hex'));

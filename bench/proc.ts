@@ -1,4 +1,5 @@
 // What the benchmarks read about the server process they drive, from /proc (Linux).
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 /** User + system CPU time of a process (all its threads) so far, in ms (100 ticks/s). */
@@ -21,3 +22,17 @@ export function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   }
 }
 
+
+/** Resolves once the service answers /healthz (a first start may compile dist/ first: up to a minute). */
+export async function waitHealthy(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode} before it was healthy`);
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not become healthy`);
+}

@@ -164,6 +164,46 @@ describe('console inbox', () => {
     assert.doesNotMatch(await (await get(server.url, '/console/triage', sales.cookie)).text(), /A question about pricing/);
   });
 
+  test('an attachment is always a download: a hostile name or content cannot inject headers or run in our origin; other roles are refused', async () => {
+    const raw = Buffer.from([
+      'From: Grace <grace@gmail.com>',
+      `To: ${server.running.deps.policy.policy.organisation.staff_inbox}`,
+      'Subject: Our sites',
+      'Message-ID: <attachment-1@gmail.com>',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary="b"',
+      '',
+      '--b',
+      'Content-Type: text/plain',
+      '',
+      'List attached.',
+      '--b',
+      'Content-Type: text/html; name="=?utf-8?B?' + Buffer.from('x"\r\nSet-Cookie: stolen=1; "<b>.html').toString('base64') + '?="',
+      'Content-Disposition: attachment',
+      'Content-Transfer-Encoding: base64',
+      '',
+      Buffer.from('<script>window.__pwned=1</script>').toString('base64'),
+      '--b--',
+      '',
+    ].join('\r\n'));
+    await receiveMail(server.running.deps, raw, { source: 'smtp' });
+    const [grace] = await inquiriesByEmail(server.running.deps.storage.db, 'grace@gmail.com');
+    const detail = await (await get(server.url, `/console/inquiries/${grace.id}`, sales.cookie)).text();
+    const href = /href="(\/console\/attachments\/[0-9a-f-]{36})" download/.exec(detail)?.[1];
+    assert.ok(href, 'the attachment is listed with a download link');
+    const file = await get(server.url, href, sales.cookie);
+    assert.equal(file.status, 200);
+    assert.equal(file.headers.get('content-type'), 'application/octet-stream');
+    assert.match(file.headers.get('content-disposition') ?? '', /^attachment; filename="[\w.\- ]+"; filename\*=UTF-8''[^\s"]+$/);
+    assert.equal(file.headers.get('set-cookie'), null, 'nothing in the name became a header');
+    assert.equal(await file.text(), '<script>window.__pwned=1</script>', 'the bytes as received, served as a download');
+    assert.equal((await get(server.url, href, admin.cookie)).status, 403);
+    assert.equal((await get(server.url, href)).status, 303);
+    assert.equal((await get(server.url, '/console/attachments/0b7e4c6a-1111-4222-8333-944455556666', sales.cookie)).status, 404);
+    const audited = await server.running.deps.storage.db.selectFrom('audit_log').select('action').where('action', '=', 'correspondence.attachment_viewed').execute();
+    assert.equal(audited.length, 1, 'the download is audited');
+  });
+
   test('logs of the whole console flow hold no submitted name or address', () => {
     const logs = server.logs.join('');
     assert.ok(logs.length > 0);
