@@ -144,6 +144,11 @@ function loadOrCreateSecret(explicit: string | undefined, root: string): Buffer 
   return Buffer.from(key, 'hex');
 }
 
+/** The policy file alone, for commands that need nothing else (no database, no keys). */
+export function policyFileFrom(env: NodeJS.ProcessEnv = process.env, root = projectRoot): string {
+  return resolve(root, envSchema.shape.POLICY_FILE.parse(env.POLICY_FILE));
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = projectRoot): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {

@@ -2,7 +2,7 @@
 // arguments and options there are what the parser checks and what the usage shows.
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError, loadConfig, type Config } from './config.ts';
+import { ConfigError, loadConfig, policyFileFrom, type Config } from './config.ts';
 import { exportTrail, verifyDatabase, verifyExport } from './audit/commands.ts';
 import { publicKeyPem } from './audit/signing-key.ts';
 import { exportMarketingList } from './consent/export-marketing.ts';
@@ -16,6 +16,7 @@ import { createDatabaseIfMissing } from './storage/create-database.ts';
 import type { Storage } from './storage/db.ts';
 import { migrateToLatest } from './storage/migrate.ts';
 import { userAdd, userDisable, userList, userReset } from './auth/cli.ts';
+import { rightsCommand, rightsSubcommands } from './rights/cli.ts';
 import type { OutboxRow } from './storage/types.ts';
 import { inTransaction } from './unit-of-work.ts';
 
@@ -76,6 +77,8 @@ interface OptionSpec {
 interface Input {
   args: Record<string, string>;
   options: Record<string, string | true | undefined>;
+  /** Everything after the command's words, for a command that parses its own (raw). */
+  rest: string[];
 }
 
 interface Command {
@@ -84,6 +87,8 @@ interface Command {
   /** Required positional arguments, in order, e.g. ["FILE"]. */
   args?: string[];
   options?: Record<string, OptionSpec>;
+  /** The command parses what follows its words itself (a family with its own dispatcher, e.g. rights). */
+  raw?: boolean;
   summary: string;
   /** Exit code, or 'running' for a command that keeps the process alive (serve). */
   run(input: Input): Promise<number | 'running'>;
@@ -276,6 +281,13 @@ const commands: Command[] = [
     summary: 'write the audit trail with its head signatures and public keys as JSON lines (owner-only file)',
     run: async ({ options }) => withStorage((s) => exportTrail(s.db, options['--out'] as string | undefined, new Date())),
   },
+  {
+    name: 'rights',
+    args: [`${rightsSubcommands()} ...`],
+    raw: true,
+    summary: 'privacy requests: `rights due --received ISO_INSTANT --jurisdiction CC[-SUB] --type access|correction|deletion [--calendar CC[-SUB]] [--tz IANA_ZONE]` prints the due dates as JSON (policy only, no database)',
+    run: ({ rest }) => rightsCommand(rest, { policy: () => loadPolicy(policyFileFrom(), { checkProofs: false }) }),
+  },
 ];
 
 function formatEvery(ms: number): string {
@@ -312,6 +324,7 @@ function parse(argv: string[]): { command: Command; input: Input } {
   }
 
   const rest = argv.slice(command.name.split(' ').length);
+  if (command.raw) return { command, input: { args: {}, options: {}, rest } };
   const specs = command.options ?? {};
   const positional: string[] = [];
   const options: Input['options'] = {};
@@ -343,7 +356,7 @@ function parse(argv: string[]): { command: Command; input: Input } {
   if (positional.length < expected.length) throw new UsageError(`${command.name} needs ${article(expected[positional.length])}`);
   if (positional.length > expected.length) throw new UsageError(`unexpected argument ${quoted(positional[expected.length])} for ${command.name}`);
   const args = Object.fromEntries(expected.map((name, i) => [name, positional[i]]));
-  return { command, input: { args, options } };
+  return { command, input: { args, options, rest } };
 }
 
 async function main(argv: string[]): Promise<number | 'running'> {

@@ -94,6 +94,18 @@ function describe(issues: z.core.$ZodIssue[]): string[] {
   });
 }
 
+/** Table rows are named by index and by what they are about, e.g. `row [12] (US-CA access) deadline.unit: ...`. */
+function describeRows(issues: z.core.$ZodIssue[], raw: unknown): string[] {
+  return issues.map((issue) => {
+    const [index, ...rest] = issue.path;
+    if (typeof index !== 'number' || !Array.isArray(raw)) return describe([issue])[0];
+    const row = raw[index] as { jurisdiction?: unknown; requestType?: unknown } | undefined;
+    const about = [row?.jurisdiction, row?.requestType].filter((v) => typeof v === 'string' && /^[A-Za-z0-9 _-]{1,20}$/.test(v)).join(' ');
+    const field = describe([{ ...issue, path: rest }])[0].replace(/^\(top level\)/, '(the row)');
+    return `row [${index}]${about ? ` (${about})` : ''} ${field}`;
+  });
+}
+
 /**
  * A syntax error usually makes the parser report a string of follow-on errors (13 for one
  * unclosed bracket), so only the first is shown, with where it was detected.
@@ -156,9 +168,10 @@ export function loadPolicy(file: string, options: LoadOptions = {}): LoadedPolic
     problems.push(`deadlines.regional_rules_file: ${policy.deadlines.regional_rules_file} not found (looked in ${dir})`);
   } else {
     try {
-      const rules = regionalRuleSchema.safeParse(JSON.parse(readFileSync(rulesPath, 'utf8')), { reportInput: true });
+      const rawRules: unknown = JSON.parse(readFileSync(rulesPath, 'utf8'));
+      const rules = regionalRuleSchema.safeParse(rawRules, { reportInput: true });
       if (rules.success) regionalRules = rules.data;
-      else problems.push(...describe(rules.error.issues).map((p) => `${policy.deadlines.regional_rules_file} ${p}`));
+      else problems.push(...describeRows(rules.error.issues, rawRules).map((p) => `${policy.deadlines.regional_rules_file} ${p}`));
     } catch (error) {
       problems.push(`deadlines.regional_rules_file: ${policy.deadlines.regional_rules_file} is not valid JSON (${(error as Error).message})`);
     }

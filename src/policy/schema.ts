@@ -205,16 +205,5 @@ export type Policy = z.infer<typeof policySchema>;
 export type FormKind = keyof Policy['forms'];
 export type NoticeVersion = Policy['notice']['versions'][number];
 
-export const regionalRuleSchema = z.array(
-  z.looseObject({
-    jurisdiction: z.string().min(1),
-    code: z.string().min(1),
-    requestType: z.string().min(1),
-    amount: z.number().positive().nullable(),
-    unit: z.string().nullable(),
-    citation: z.string().min(1, 'every rule needs its legal citation'),
-    source: z.string().min(1, 'every rule needs its source'),
-    confidence: z.enum(['high', 'medium', 'low']),
-  }),
-);
-export type RegionalRule = z.infer<typeof regionalRuleSchema>[number];
+// The regional deadline table has its own module; these names are what the loader reads.
+export { deadlineTableSchema as regionalRuleSchema, type DeadlineRow as RegionalRule } from './deadline-table.ts';
