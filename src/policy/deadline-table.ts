@@ -20,7 +20,7 @@ export function isKnownCountry(code: string): boolean {
 const jurisdiction = z
   .string()
   .regex(JURISDICTION, 'expected CC or CC-SUB: an ISO 3166-1 alpha-2 country code, optionally with an ISO 3166-2 subdivision (e.g. IE, US-CA)')
-  .refine((code) => isKnownCountry(code.slice(0, 2)), 'the first two letters are not an ISO 3166-1 alpha-2 country code');
+  .refine((code) => !JURISDICTION.test(code) || isKnownCountry(code.slice(0, 2)), 'the first two letters are not an ISO 3166-1 alpha-2 country code');
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date written YYYY-MM-DD');
 

@@ -44,7 +44,7 @@ function options(argv: string[], names: string[], command: string): Record<strin
     return values as Record<string, string | undefined>;
   } catch (error) {
     const code = (error as { code?: string }).code;
-    const token = /'([^']*)'/.exec((error as Error).message)?.[1];
+    const token = /'([^']*)'/.exec((error as Error).message)?.[1]?.replace(/ <value>$/, '');
     const what = token ? JSON.stringify(token) : 'an argument';
     if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new RightsUsageError(`unknown option ${what} for ${command} (options: ${names.map((n) => `--${n}`).join(', ')})`);
     if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new RightsUsageError(`unexpected argument ${what} for ${command}; every value follows its option, e.g. --type access`);
