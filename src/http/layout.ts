@@ -29,7 +29,7 @@ export const siteNav: NavItems = [
 ];
 
 function siteFooter(orgName: string): SafeHtml {
-  return html`<p>© ${orgName}. <a href="/privacy">Privacy notice</a> · <a href="/privacy/retention">Retention schedule</a> · <a href="/privacy/preferences">Marketing preferences</a> · <a href="/security">Security</a></p>
+  return html`<p>© ${orgName}. <a href="/privacy">Privacy notice</a> · <a href="/privacy/retention">Retention schedule</a> · <a href="/privacy/deadlines">Request deadlines</a> · <a href="/privacy/preferences">Marketing preferences</a> · <a href="/security">Security</a></p>
 <p class="muted">This site sets no cookies while you browse and loads nothing from other websites.</p>`;
 }
 

@@ -30,6 +30,14 @@ const period = z.strictObject({
 });
 export type Period = z.infer<typeof period>;
 
+const unitWords: Record<DeadlineUnit, [string, string]> = {
+  calendar_days: ['calendar day', 'calendar days'],
+  business_days: ['business day', 'business days'],
+  months: ['month', 'months'],
+};
+/** { amount: 10, unit: 'calendar_days' } -> "10 calendar days". */
+export const describePeriod = (p: Period) => `${p.amount} ${unitWords[p.unit][p.amount === 1 ? 0 : 1]}`;
+
 export const deadlineRowSchema = z
   .strictObject({
     jurisdiction,

@@ -79,13 +79,18 @@ export class BusinessCalendar {
   isBusinessDay(date: PlainDate): boolean {
     const d = DateTime.fromISO(date, { zone: 'UTC' });
     if (d.weekday >= 6) return false; // Saturday, Sunday
-    return !this.publicHolidays(d.year).has(date);
+    // The year before too: a holiday of several days may start in late December.
+    return !this.publicHolidays(d.year).has(date) && !this.publicHolidays(d.year - 1).has(date);
   }
 
   /** Business day N after `date` (day 1 is the first business day after it). */
   addBusinessDays(date: PlainDate, n: number): PlainDate {
     let day = date;
-    for (let counted = 0; counted < n; ) {
+    // Holiday data that made every day a holiday must fail, not spin: no real calendar
+    // needs more than a year of extra days to find N business days.
+    const limit = n * 7 + 366;
+    for (let counted = 0, scanned = 0; counted < n; scanned++) {
+      if (scanned > limit) throw new Error(`business calendar ${this.place.country}${this.place.region ? `-${this.place.region}` : ''}: no ${n} business days within ${limit} days of ${date}`);
       day = addCalendarDays(day, 1);
       if (this.isBusinessDay(day)) counted++;
     }

@@ -15,7 +15,7 @@
 //   working day, as in Reg. 1182/71) are deliberately not applied: leaving them out can
 //   only make a date earlier.
 import { DateTime, IANAZone } from 'luxon';
-import { isKnownCountry, JURISDICTION, requestTypes, type DeadlineRow, type Period, type RequestType } from '../policy/deadline-table.ts';
+import { describePeriod, isKnownCountry, JURISDICTION, requestTypes, type DeadlineRow, type Period, type RequestType } from '../policy/deadline-table.ts';
 import type { LoadedPolicy } from '../policy/load.ts';
 import { addCalendarDays, addMonths, BusinessCalendar, hasHolidayData, holidayRegions, type PlainDate } from './business-calendar.ts';
 
@@ -137,12 +137,6 @@ function periodEnd(received: PlainDate, period: Period, calendar: BusinessCalend
   }
 }
 
-const unitWords: Record<Period['unit'], [string, string]> = {
-  calendar_days: ['calendar day', 'calendar days'],
-  business_days: ['business day', 'business days'],
-  months: ['month', 'months'],
-};
-const periodText = (p: Period) => `${p.amount} ${unitWords[p.unit][p.amount === 1 ? 0 : 1]}`;
 const placeText = (c: { country: string; region?: string }) => (c.region ? `${c.country}-${c.region}` : c.country);
 
 /** The row in force on the receipt date for the jurisdiction, else for its country. */
@@ -202,11 +196,11 @@ export function computeDeadlines(input: ClockInput, rules: DeadlineRules): DueDa
       rule = {
         id: legalId(row, 'answer'),
         kind: 'legal',
-        description: `${row.name}: answer within ${periodText(row.deadline)}${onWhich} of receipt (legal deadline${fallback}), earlier than the company's ${rules.answerBusinessDays} business days${caveat(row)}`,
+        description: `${row.name}: answer within ${describePeriod(row.deadline)}${onWhich} of receipt (legal deadline${fallback}), earlier than the company's ${rules.answerBusinessDays} business days${caveat(row)}`,
         citation: row.citation,
       };
     } else {
-      rule = companyRule(rules.answerBusinessDays, 'answer', `; earlier than or equal to the legal deadline for ${row.jurisdiction}${fallback} (${periodText(row.deadline)}${onWhich}, ${row.citation})`);
+      rule = companyRule(rules.answerBusinessDays, 'answer', `; earlier than or equal to the legal deadline for ${row.jurisdiction}${fallback} (${describePeriod(row.deadline)}${onWhich}, ${row.citation})`);
     }
   }
 
@@ -217,7 +211,7 @@ export function computeDeadlines(input: ClockInput, rules: DeadlineRules): DueDa
     const legal = endOfDay(periodEnd(receivedOn, row.acknowledgeDeadline, cal2), zone);
     if (legal.toMillis() < companyAck.toMillis()) {
       acknowledgeBy = legal;
-      acknowledgeRule = { id: legalId(row, 'acknowledge'), kind: 'legal', description: `${row.name}: acknowledge within ${periodText(row.acknowledgeDeadline)} (legal deadline${fallback})${caveat(row)}`, citation: row.citation };
+      acknowledgeRule = { id: legalId(row, 'acknowledge'), kind: 'legal', description: `${row.name}: acknowledge within ${describePeriod(row.acknowledgeDeadline)} (legal deadline${fallback})${caveat(row)}`, citation: row.citation };
     }
   }
   // An answer also acknowledges: the acknowledgement is never due after the answer.

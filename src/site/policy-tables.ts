@@ -1,6 +1,7 @@
 // Tables rendered from the policy, used by the notice and the retention page alike, so
 // what is published is what runs.
 import type { LoadedPolicy } from '../policy/load.ts';
+import { describePeriod, requestTypes, type DeadlineRow } from '../policy/deadline-table.ts';
 import { html, type SafeHtml } from '../http/html.ts';
 import { fieldNames, optionalFields } from '../inquiries/validate-inquiry.ts';
 
@@ -31,6 +32,14 @@ export function categoryLabel(category: string): string {
   return words ? words[0].toUpperCase() + words.slice(1) : category;
 }
 
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+/** 2026-11-25 -> 25 November 2026 (en-GB), without Intl: ICU's date-format and zone data cost ~8 MB of RSS. */
+export function formatDate(iso: string): string {
+  const [year, month, day] = iso.split('-').map(Number);
+  return `${day} ${MONTHS[month - 1]} ${year}`;
+}
+
 const basisLabel: Record<string, string> = {
   consent: 'Consent',
   contract: 'Contract (a request you started)',
@@ -47,8 +56,11 @@ export function humanLifetime(seconds: number): string {
   return `${seconds} seconds`;
 }
 
-function table(caption: string, headers: string[], rows: Array<Array<string | SafeHtml>>): SafeHtml {
-  return html`<div class="table-wrap"><table class="data-table">
+// A wide table scrolls sideways on a narrow screen; `scrolls` makes its wrapper a named,
+// focusable region so keyboard users can scroll it too.
+function table(caption: string, headers: string[], rows: Array<Array<string | SafeHtml>>, scrolls = false): SafeHtml {
+  const region = scrolls ? html` role="region" tabindex="0" aria-label="${caption}"` : '';
+  return html`<div class="table-wrap"${region}><table class="data-table">
 <caption>${caption}</caption>
 <thead><tr>${headers.map((h) => html`<th scope="col">${h}</th>`)}</tr></thead>
 <tbody>${rows.map((r) => html`<tr>${r.map((c, i) => (i === 0 ? html`<th scope="row">${c}</th>` : html`<td>${c}</td>`))}</tr>`)}</tbody>
@@ -85,4 +97,42 @@ export function retentionTable(loaded: LoadedPolicy): SafeHtml {
   const rows: Array<[string, string]> = retention.rules.map((r) => [r.data, r.kept]);
   rows.push(['Raw analytics events (no identifiers)', `${analytics.raw_event_lifetime_hours} hours, then only aggregated totals are kept`]);
   return table('How long we keep each kind of data', ['Data', 'How long we keep it'], rows);
+}
+
+function deadlineCell(row: DeadlineRow | undefined): string {
+  if (!row) return 'Not in our table';
+  if (row.deadline) return describePeriod(row.deadline);
+  return row.noStatutoryRight ? 'No such legal right' : 'No fixed period';
+}
+
+/**
+ * The regional legal deadlines, one row per jurisdiction (and period of force), rendered
+ * from the same table the request clock reads, with each law's citation and sources.
+ */
+export function deadlinesTable(loaded: LoadedPolicy): SafeHtml {
+  const groups = new Map<string, DeadlineRow[]>();
+  for (const row of loaded.regionalRules) {
+    const key = `${row.jurisdiction}|${row.effectiveFrom ?? ''}|${row.effectiveUntil ?? ''}`;
+    groups.set(key, [...(groups.get(key) ?? []), row]);
+  }
+  const rows = [...groups.values()].map((rs) => {
+    const first = rs[0];
+    const when = first.effectiveFrom && first.effectiveUntil
+      ? ` (requests received ${formatDate(first.effectiveFrom)} to ${formatDate(first.effectiveUntil)})`
+      : first.effectiveFrom
+        ? ` (requests received from ${formatDate(first.effectiveFrom)})`
+        : first.effectiveUntil
+          ? ` (requests received until ${formatDate(first.effectiveUntil)})`
+          : '';
+    const unverified = rs.some((r) => r.confidence === 'low');
+    const citations = [...new Set(rs.map((r) => r.citation))];
+    // Written out, not linked: the site's pages link to nothing outside it.
+    const sources = [...new Set(rs.flatMap((r) => r.source.split(/\s+;\s+/)))].join(' ; ');
+    return [
+      html`${first.name}${when} <span class="muted">${first.jurisdiction}</span>`,
+      ...requestTypes.map((t) => deadlineCell(rs.find((r) => r.requestType === t))),
+      html`${citations.join('; ')}${unverified ? html` <strong>(not yet confirmed against the legal text)</strong>` : ''}<br><span class="muted source">Sources: ${sources}</span>`,
+    ];
+  });
+  return table('Legal deadlines for answering a request to access, correct or delete personal data', ['Where you live', 'Access', 'Correction', 'Deletion', 'Law'], rows, true);
 }

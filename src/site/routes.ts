@@ -5,15 +5,8 @@ import type { Deps } from '../deps.ts';
 import { html } from '../http/html.ts';
 import { page } from '../http/layout.ts';
 import { renderNotice } from './notice.ts';
-import { cookieTable, retentionTable } from './policy-tables.ts';
+import { cookieTable, deadlinesTable, formatDate, retentionTable } from './policy-tables.ts';
 
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
-
-/** 2026-11-25 -> 25 November 2026 (en-GB), without Intl: ICU's date-format and zone data cost ~8 MB of RSS. */
-function formatDate(iso: string): string {
-  const [year, month, day] = iso.split('-').map(Number);
-  return `${day} ${MONTHS[month - 1]} ${year}`;
-}
 
 export async function siteRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   const { policy } = deps.policy;
@@ -97,6 +90,21 @@ ${retentionTable(deps.policy)}
 <h2>Cookies</h2>
 ${cookieTable(deps.policy)}`,
       `How long ${orgName} keeps each kind of personal data, and the cookies its website may set.`,
+    );
+  });
+
+  app.get('/privacy/deadlines', { config: { access: 'public' } }, async (_req, reply) => {
+    reply.type('text/html; charset=utf-8');
+    const d = policy.deadlines;
+    return send(
+      '/privacy/deadlines',
+      'Deadlines for privacy requests',
+      html`<h1>Deadlines for privacy requests</h1>
+<p class="lead">When you ask us for a copy of your data, a correction or its deletion, we acknowledge within ${d.acknowledge_business_days} business day${d.acknowledge_business_days === 1 ? '' : 's'} and answer within ${d.answer_business_days} business days, or by the deadline the law where you live sets, whichever is earlier.</p>
+<p>This table is the one our request clock reads: each row names the law and where we read it. We count in our business calendar's time zone (${policy.business_calendar.time_zone}). A period in days starts the day after we receive your request and ends at the end of its last day; a month ends on the same date a month later (or that month's last day). Where a law sets no fixed period, our ${d.answer_business_days} business days apply.</p>
+${deadlinesTable(deps.policy)}
+<p>To make a request, write to <a href="mailto:${policy.organisation.privacy_address}">${policy.organisation.privacy_address}</a> with the subject "${policy.organisation.privacy_subject}".</p>`,
+      `How long ${orgName} takes to answer a request to access, correct or delete personal data, and the legal deadline of each country or state, with its source.`,
     );
   });
 

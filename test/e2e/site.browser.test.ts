@@ -16,6 +16,7 @@ const publicPages = [
   '/privacy/versions',
   '/privacy/versions/2026-06-01',
   '/privacy/retention',
+  '/privacy/deadlines',
   '/privacy/preferences',
   '/security',
   '/thanks',

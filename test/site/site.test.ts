@@ -20,7 +20,7 @@ describe('public site', () => {
   };
 
   test('every public page answers 200 with HTML, no cookie and a strict CSP', async () => {
-    for (const path of ['/', '/demo', '/contact', '/privacy', '/privacy/versions', '/privacy/retention', '/privacy/preferences', '/security', '/thanks']) {
+    for (const path of ['/', '/demo', '/contact', '/privacy', '/privacy/versions', '/privacy/retention', '/privacy/deadlines', '/privacy/preferences', '/security', '/thanks']) {
       const { res, body } = await get(path);
       assert.equal(res.status, 200, path);
       assert.match(res.headers.get('content-type') ?? '', /text\/html/, path);
@@ -79,6 +79,28 @@ describe('public site', () => {
     const { body } = await get('/privacy/retention');
     for (const rule of policy.retention.rules) assert.ok(body.includes(rule.data.replace(/&/g, '&amp;')), rule.data);
     assert.ok(body.includes(policy.retention.sweep_cadence));
+  });
+
+  test('the request deadlines page is generated from the regional table, with each law and its sources', async () => {
+    const { policy, regionalRules } = server.running.deps.policy;
+    const { body } = await get('/privacy/deadlines');
+    const escaped = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+    assert.ok(body.includes(`within ${policy.deadlines.answer_business_days} business days`));
+    // Every row's law and every source appear; the page is the table the clock reads.
+    for (const r of regionalRules) {
+      assert.ok(body.includes(escaped(r.citation)), `${r.jurisdiction} ${r.requestType}: citation`);
+      for (const s of r.source.split(/\s+;\s+/)) assert.ok(body.includes(escaped(s)), `${r.jurisdiction} ${r.requestType}: source ${s}`);
+    }
+    // Argentina: 10 calendar days for access, 5 business days for correction and deletion.
+    const argentina = /<th scope="row">Argentina[^<]*<span class="muted">AR<\/span><\/th><td>([^<]*)<\/td><td>([^<]*)<\/td><td>([^<]*)<\/td>/.exec(body);
+    assert.deepEqual(argentina?.slice(1), ['10 calendar days', '5 business days', '5 business days']);
+    // Chile changes law on 1 December 2026: both periods are listed with their dates.
+    assert.match(body, /Chile[^<]*\(requests received until 30 November 2026\)/);
+    assert.match(body, /Chile[^<]*\(requests received from 1 December 2026\)/);
+    // Kenya's correction and deletion periods are unconfirmed, and the page says so.
+    assert.match(body, /<span class="muted">KE<\/span><\/th><td>7 calendar days<\/td><td>7 calendar days<\/td><td>7 calendar days<\/td><td>[^<]*<strong>\(not yet confirmed against the legal text\)<\/strong>/);
+    // The footer of every page leads here.
+    assert.match((await get('/')).body, /<a href="\/privacy\/deadlines">Request deadlines<\/a>/);
   });
 
   test('unknown pages get an HTML 404, or a problem+json 404 for JSON clients', async () => {
@@ -146,14 +168,14 @@ describe('public site', () => {
 
   test('every public page has a meta description of its own', async () => {
     const seen = new Map<string, string>();
-    for (const path of ['/', '/demo', '/contact', '/privacy', '/privacy/versions', '/privacy/versions/2026-06-01', '/privacy/retention', '/privacy/preferences', '/security', '/thanks', '/no-such-page']) {
+    for (const path of ['/', '/demo', '/contact', '/privacy', '/privacy/versions', '/privacy/versions/2026-06-01', '/privacy/retention', '/privacy/deadlines', '/privacy/preferences', '/security', '/thanks', '/no-such-page']) {
       const { body } = await get(path);
       const descriptions = [...body.matchAll(/<meta name="description" content="([^"]*)">/g)].map((m) => m[1]);
       assert.equal(descriptions.length, 1, `${path}: one meta description`);
       assert.ok(descriptions[0].length >= 20, `${path}: "${descriptions[0]}"`);
       seen.set(path, descriptions[0]);
     }
-    const own = ['/', '/demo', '/contact', '/privacy', '/privacy/versions', '/privacy/versions/2026-06-01', '/privacy/retention', '/security', '/thanks'];
+    const own = ['/', '/demo', '/contact', '/privacy', '/privacy/versions', '/privacy/versions/2026-06-01', '/privacy/retention', '/privacy/deadlines', '/security', '/thanks'];
     assert.equal(new Set(own.map((p) => seen.get(p))).size, own.length, 'each page describes itself');
   });
 
