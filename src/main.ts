@@ -16,6 +16,7 @@ import { createDatabaseIfMissing } from './storage/create-database.ts';
 import type { Storage } from './storage/db.ts';
 import { migrateToLatest } from './storage/migrate.ts';
 import { userAdd, userDisable, userList, userReset } from './auth/cli.ts';
+import { holdAdd, holdLift, holdList } from './retention/cli.ts';
 import type { OutboxRow } from './storage/types.ts';
 import { inTransaction } from './unit-of-work.ts';
 
@@ -276,6 +277,32 @@ const commands: Command[] = [
     summary: 'write the audit trail with its head signatures and public keys as JSON lines (owner-only file)',
     run: async ({ options }) => withStorage((s) => exportTrail(s.db, options['--out'] as string | undefined, new Date())),
   },
+  {
+    name: 'hold add',
+    options: {
+      '--kind': { value: 'KIND', needs: 'a kind: legal_hold or contract' },
+      '--person': { value: 'ID', needs: 'a person id' },
+      '--inquiry': { value: 'ID', needs: 'an inquiry id or reference' },
+      '--domain': { value: 'DOMAIN', needs: 'an email domain such as example.com' },
+      '--reason': { value: 'TEXT', needs: 'a reason' },
+      '--until': { value: 'DATE', needs: 'an end date YYYY-MM-DD' },
+    },
+    summary: 'place a legal hold (or a contract, with --until) on a person, an inquiry or a domain: nothing it covers is deleted; audited',
+    run: async ({ options }) => {
+      const scopes = (['--person', '--inquiry', '--domain'] as const).filter((o) => options[o]);
+      if (scopes.length !== 1) throw new UsageError('hold add needs exactly one of --person ID, --inquiry ID or --domain DOMAIN');
+      if (!options['--kind'] || !options['--reason']) throw new UsageError('hold add needs --kind legal_hold|contract and --reason TEXT');
+      return holdAdd(withStorage, {
+        kind: options['--kind'] as string,
+        scope: scopes[0].slice(2),
+        target: options[scopes[0]] as string,
+        reason: options['--reason'] as string,
+        until: options['--until'] as string | undefined,
+      });
+    },
+  },
+  { name: 'hold list', options: { '--all': {} }, summary: 'list the holds in place (--all: lifted ones too); audited', run: ({ options }) => holdList(withStorage, options['--all'] === true) },
+  { name: 'hold lift', args: ['ID'], summary: 'lift a hold: what it covered follows the retention rules again; audited', run: ({ args }) => holdLift(withStorage, args.ID) },
 ];
 
 function formatEvery(ms: number): string {
