@@ -45,7 +45,7 @@ export async function addInquiry(db: Kysely<Database>, s: SeedInquiry): Promise<
       status: s.status ?? 'new',
       outcome: s.status === 'closed' ? 'done' : null,
       closed_at: s.closedAt ?? null,
-      last_activity_at: s.lastActivityAt ?? null,
+      last_activity_at: s.lastActivityAt ?? s.createdAt,
     })
     .execute();
   const messageIds: string[] = [];
@@ -65,4 +65,42 @@ export async function addInquiry(db: Kysely<Database>, s: SeedInquiry): Promise<
     }
   }
   return { id, threadId, messageIds };
+}
+
+import { projectRoot } from '../../src/config.ts';
+import { join } from 'node:path';
+import { loadPolicy } from '../../src/policy/load.ts';
+import { Signer } from '../../src/http/signing.ts';
+import type { Storage } from '../../src/storage/db.ts';
+import type { SweepDeps } from '../../src/retention/sweep.ts';
+import { TEST_SECRET } from '../support/server.ts';
+
+export const policy = loadPolicy(join(projectRoot, 'policy', 'lumetrax.yaml'), { checkProofs: false });
+export const testSigner = new Signer(Buffer.from(TEST_SECRET, 'hex'));
+
+/** What the sweep is given in the service, over a test database and clock. */
+export function sweepDeps(storage: Storage, now: () => Date = () => new Date()): SweepDeps {
+  return { storage, policy, signer: testSigner, now, mailQueued: () => undefined };
+}
+
+export async function addConsent(db: Kysely<Database>, personId: string, action: 'granted' | 'withdrawn', at: string): Promise<string> {
+  const id = randomUUID();
+  await db.insertInto('consent_record').values({ id, person_id: personId, inquiry_id: null, purpose: 'marketing', action, wording: action === 'granted' ? 'Yes, send me news' : null, notice_version: '2026-11-25', channel: 'form', recorded_at: at }).execute();
+  return id;
+}
+
+export async function addTriageThread(db: Kysely<Database>, opts: { fromAddress: string; at: string; text?: string }): Promise<string> {
+  const threadId = randomUUID();
+  await db.insertInto('mail_thread').values({ id: threadId, inquiry_id: null, person_id: null, subject: 'Hello', created_at: opts.at, last_message_at: opts.at }).execute();
+  const mid = randomUUID();
+  await db
+    .insertInto('mail_message')
+    .values({ id: mid, thread_id: threadId, direction: 'in', message_id: `<${mid}@seed.example>`, in_reply_to: null, reference_ids: null, from_person_id: null, from_address: opts.fromAddress, staff_account_id: null, outbox_id: null, source: 'smtp', subject: 'Hello', text_body: opts.text ?? 'hi', html_body: null, note: null, at: opts.at })
+    .execute();
+  return threadId;
+}
+
+export async function tableCount(db: Kysely<Database>, table: keyof Database): Promise<number> {
+  const r = await db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+  return Number(r.n);
 }

@@ -9,7 +9,10 @@
 //     A restore re-applies it, so it must outlive the data it describes.
 //   - retention_run: one row per sweep; its batches point to it, so a killed sweep's
 //     committed batches stay counted once and the next run carries on.
-import type { Kysely } from 'kysely';
+// The sweep walks each rule's rows in order of the date it counts from, so inquiries get
+// an index on (status, closed_at) and (status, last_activity_at); an inquiry's last
+// activity starts at its submission, which rows from before that change get here.
+import { sql, type Kysely } from 'kysely';
 
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
@@ -58,8 +61,13 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   await db.schema.createIndex('deletion_log_finished').on('deletion_log').column('finished_at').execute();
   await db.schema.createIndex('deletion_log_run').on('deletion_log').column('run_id').execute();
+
+  await sql`update inquiry set last_activity_at = created_at where last_activity_at is null`.execute(db);
+  await db.schema.createIndex('inquiry_closed').ifNotExists().on('inquiry').columns(['status', 'closed_at', 'id']).execute();
+  await db.schema.createIndex('inquiry_last_activity').ifNotExists().on('inquiry').columns(['status', 'last_activity_at', 'id']).execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  for (const index of ['inquiry_closed', 'inquiry_last_activity']) await db.schema.dropIndex(index).ifExists().execute();
   for (const table of ['deletion_log', 'retention_run', 'retention_hold']) await db.schema.dropTable(table).execute();
 }
