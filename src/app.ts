@@ -22,6 +22,7 @@ import { siteRoutes } from './site/routes.ts';
 import { routeAccess } from './auth/access.ts';
 import { authRoutes } from './auth/routes.ts';
 import { consoleRoutes } from './console/routes.ts';
+import { retentionConsoleRoutes } from './console/retention.ts';
 import { inboxRoutes } from './console/inbox.ts';
 import { auditRoutes } from './console/audit.ts';
 
@@ -320,6 +321,7 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
   await app.register(async (scope) => consoleRoutes(scope, deps));
   await app.register(async (scope) => inboxRoutes(scope, deps));
   await app.register(async (scope) => auditRoutes(scope, deps));
+  await app.register(async (scope) => retentionConsoleRoutes(scope, deps));
 
   return app;
 }

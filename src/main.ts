@@ -17,6 +17,7 @@ import type { Storage } from './storage/db.ts';
 import { migrateToLatest } from './storage/migrate.ts';
 import { userAdd, userDisable, userList, userReset } from './auth/cli.ts';
 import { rightsCommand, rightsSubcommands } from './rights/cli.ts';
+import { holdAdd, holdLift, holdList, retentionRun } from './retention/cli.ts';
 import type { OutboxRow } from './storage/types.ts';
 import { inTransaction } from './unit-of-work.ts';
 
@@ -210,7 +211,8 @@ const commands: Command[] = [
             ? `last run ${state.last_finished_at} (${state.last_outcome}, ${state.last_duration_ms} ms, ${state.last_counts})`
             : 'not run yet';
           const running = state?.locked_until && state.locked_until > new Date().toISOString() ? `  RUNNING on ${state.locked_by}` : '';
-          console.log(`${job.name}  every ${formatEvery(job.everyMs)}  ${last}${running}\n    ${job.description}`);
+          const cadence = job.cron ? `cron "${job.cron.pattern}" (${job.cron.timeZone})` : `every ${formatEvery(job.everyMs)}`;
+          console.log(`${job.name}  ${cadence}  ${last}${running}\n    ${job.description}`);
         }
       } finally {
         await services.close();
@@ -288,6 +290,54 @@ const commands: Command[] = [
     summary: 'privacy requests: `rights due --received ISO_INSTANT --jurisdiction CC[-SUB] --type access|correction|deletion [--calendar CC[-SUB]] [--tz IANA_ZONE]` prints the due dates as JSON (policy only, no database)',
     run: ({ rest }) => rightsCommand(rest, { policy: () => loadPolicy(policyFileFrom(), { checkProofs: false }) }),
   },
+  {
+    name: 'hold add',
+    options: {
+      '--kind': { value: 'KIND', needs: 'a kind: legal_hold or contract' },
+      '--person': { value: 'ID', needs: 'a person id' },
+      '--inquiry': { value: 'ID', needs: 'an inquiry id or reference' },
+      '--domain': { value: 'DOMAIN', needs: 'an email domain such as example.com' },
+      '--reason': { value: 'TEXT', needs: 'a reason' },
+      '--until': { value: 'DATE', needs: 'an end date YYYY-MM-DD' },
+    },
+    summary: 'place a legal hold (or a contract, with --until) on a person, an inquiry or a domain: nothing it covers is deleted; audited',
+    run: async ({ options }) => {
+      const scopes = (['--person', '--inquiry', '--domain'] as const).filter((o) => options[o]);
+      if (scopes.length !== 1) throw new UsageError('hold add needs exactly one of --person ID, --inquiry ID or --domain DOMAIN');
+      if (!options['--kind'] || !options['--reason']) throw new UsageError('hold add needs --kind legal_hold|contract and --reason TEXT');
+      return holdAdd(withStorage, {
+        kind: options['--kind'] as string,
+        scope: scopes[0].slice(2),
+        target: options[scopes[0]] as string,
+        reason: options['--reason'] as string,
+        until: options['--until'] as string | undefined,
+      });
+    },
+  },
+  { name: 'hold list', options: { '--all': {} }, summary: 'list the holds in place (--all: lifted ones too); audited', run: ({ options }) => holdList(withStorage, options['--all'] === true) },
+  {
+    name: 'retention run',
+    options: { '--dry-run': {}, '--as-of': { value: 'DATE', needs: 'a date YYYY-MM-DD or an ISO instant' } },
+    summary: 'run the retention sweep now (as the scheduled job does); --dry-run lists what is due by rule, --as-of evaluates the rules as if on that date',
+    run: async ({ options }) => {
+      const asOfText = options['--as-of'] as string | undefined;
+      let asOf: Date | undefined;
+      if (asOfText !== undefined) {
+        const text = /^\d{4}-\d{2}-\d{2}$/.test(asOfText) ? `${asOfText}T00:00:00.000Z` : asOfText;
+        asOf = /^\d{4}-\d{2}-\d{2}T/.test(text) ? new Date(text) : undefined;
+        if (!asOf || Number.isNaN(asOf.getTime())) throw new UsageError(`retention run --as-of needs a date YYYY-MM-DD or an ISO instant, not ${quoted(asOfText)}`);
+        // Deleting as of a later date would delete data before its time: previews only.
+        if (asOf.getTime() > Date.now() && !options['--dry-run']) throw new UsageError('retention run --as-of a future date needs --dry-run (nothing may be deleted before it is due)');
+      }
+      const services = await openServices(loadConfig(), { migrate: true });
+      try {
+        return await retentionRun(services.deps, { dryRun: options['--dry-run'] === true, asOf });
+      } finally {
+        await services.close();
+      }
+    },
+  },
+  { name: 'hold lift', args: ['ID'], summary: 'lift a hold: what it covered follows the retention rules again; audited', run: ({ args }) => holdLift(withStorage, args.ID) },
 ];
 
 function formatEvery(ms: number): string {

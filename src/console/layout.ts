@@ -16,6 +16,7 @@ export const consoleSections: Array<{ href: string; label: string; roles: readon
   { href: '/console/triage', label: 'Triage', roles: ['sales', 'privacy'] },
   { href: '/console/audit', label: 'Audit trail', roles: ['privacy', 'admin'] },
   { href: '/console/accounts', label: 'Accounts', roles: ['admin'] },
+  { href: '/console/retention', label: 'Retention', roles: ['privacy'] },
 ];
 
 export function consoleNav(role: Role | undefined): NavItems {

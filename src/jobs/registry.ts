@@ -8,6 +8,7 @@ import { AUDIT_SIGN_JOB, signAuditHead } from '../audit/sign-head.ts';
 import type { JobDefinition } from './scheduler.ts';
 import { deleteDeadSessions, deleteExpiredSetupLinks } from '../auth/store.ts';
 import { IMAP_POLL_JOB } from '../correspondence/settings.ts';
+import { RETENTION_SWEEP_JOB, runSweep, sweepCounts } from '../retention/sweep.ts';
 
 export const MAIL_DELIVERY_JOB = 'outbox.deliver';
 const HOUR = 3600_000;
@@ -62,6 +63,15 @@ export function serviceJobs(deps: Deps, mail: MailWorker | undefined): JobDefini
         expired_setup_links: await deleteExpiredSetupLinks(deps.storage.db, now.toISOString()),
       };
     },
+  });
+  jobs.push({
+    name: RETENTION_SWEEP_JOB,
+    description: 'deletes what the policy\'s retention rules say is due, except what a hold covers, in committed batches with a deletion log',
+    everyMs: 0,
+    cron: { pattern: deps.policy.policy.retention.sweep_cadence, timeZone: deps.policy.policy.business_calendar.time_zone },
+    // A sweep of a large backlog can take a while; the lease outlasts it.
+    leaseMs: 6 * HOUR,
+    run: async () => sweepCounts(await runSweep(deps, { trigger: 'job', pauseMs: 2 })),
   });
   if (mail) {
     jobs.push({

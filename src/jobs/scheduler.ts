@@ -9,13 +9,19 @@ import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../storage/types.ts';
+import { Cron } from 'croner';
 import { acquireJobLock, releaseJobLock } from './store.ts';
 
 export interface JobDefinition {
   name: string;
   description: string;
-  /** How often it runs when nothing wakes it. */
+  /** How often it runs when nothing wakes it (jobs with `cron` give 0: they run on the clock only). */
   everyMs: number;
+  /**
+   * Instead of `everyMs`: a cron expression and its time zone. Such a job runs at the
+   * times it names (not at start), e.g. the retention sweep at 03:00 business time.
+   */
+  cron?: { pattern: string; timeZone: string };
   /** How long one run may hold the lease before another instance may take over. */
   leaseMs?: number;
   run(): Promise<Record<string, number>>;
@@ -27,6 +33,7 @@ export type JobRun =
   | { status: 'busy' };
 
 const DEFAULT_LEASE_MS = 10 * 60_000;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 interface Slot {
   job: JobDefinition;
@@ -57,17 +64,25 @@ export class JobScheduler {
     return [...this.slots.values()].map((s) => s.job);
   }
 
-  /** Each job runs once now, then on its cadence. */
+  /** Each job runs once now, then on its cadence; a cron job first at its next time. */
   start(): void {
     this.stopped = false;
-    for (const slot of this.slots.values()) this.schedule(slot, 0);
+    for (const slot of this.slots.values()) this.schedule(slot, slot.job.cron ? this.untilNextCron(slot.job.cron) : 0);
   }
 
   private schedule(slot: Slot, delayMs: number): void {
     if (this.stopped) return;
     clearTimeout(slot.timer);
-    slot.timer = setTimeout(() => this.wake(slot.job.name), delayMs);
+    // A timer cannot wait longer than about 24.8 days; a cron job further off re-plans then.
+    const wait = Math.min(delayMs, MAX_TIMER_MS);
+    slot.timer = setTimeout(() => (slot.job.cron && wait < delayMs ? this.schedule(slot, this.untilNextCron(slot.job.cron)) : this.wake(slot.job.name)), wait);
     slot.timer.unref?.();
+  }
+
+  /** Milliseconds from now to the cron expression's next time in its zone. */
+  private untilNextCron(cron: { pattern: string; timeZone: string }): number {
+    const next = new Cron(cron.pattern, { timezone: cron.timeZone, paused: true }).nextRun();
+    return next ? Math.max(0, next.getTime() - Date.now()) : MAX_TIMER_MS;
   }
 
   /** Runs the job soon: now, or right after the run in progress. */
@@ -84,7 +99,7 @@ export class JobScheduler {
       if (slot.again) {
         slot.again = false;
         this.wake(name);
-      } else this.schedule(slot, slot.job.everyMs);
+      } else this.schedule(slot, slot.job.cron ? this.untilNextCron(slot.job.cron) : slot.job.everyMs);
     });
   }
 

@@ -2,6 +2,8 @@
 // text is what an operator reads when the service refuses to start.
 import { z } from 'zod';
 import countries from 'i18n-iso-countries/index.js';
+import { Cron } from 'croner';
+import { CATEGORY_IDS, DATA_CATEGORIES, RETENTION_EVENTS, type CategorySpec } from '../storage/categories.ts';
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date written YYYY-MM-DD');
 const email = z.email('expected an email address');
@@ -40,6 +42,27 @@ const fieldSchema = z.strictObject({
 });
 
 export const lawfulBases = ['consent', 'contract', 'legal_obligation', 'vital_interests', 'public_task', 'legitimate_interest'] as const;
+
+function validCron(pattern: string): boolean {
+  try {
+    new Cron(pattern, { paused: true });
+    return pattern.trim().split(/\s+/).length === 5;
+  } catch {
+    return false;
+  }
+}
+
+// One retention rule: which stored category, how long, from which event, why and on what basis.
+const retentionRule = z.strictObject({
+  id: z.string().regex(/^[a-z][a-z0-9_]*$/, 'expected a lower_snake_case rule id'),
+  category: z.enum(CATEGORY_IDS, { error: `expected a stored category: ${CATEGORY_IDS.join(', ')}` }),
+  // What the data is, in words for the published schedule.
+  data: z.string().min(1),
+  keep_days: z.union([z.number().int().min(0).max(36_500), z.literal('indefinitely')], { error: 'expected a number of days, or indefinitely' }),
+  from: z.enum(RETENTION_EVENTS, { error: `expected the event the time counts from: ${RETENTION_EVENTS.join(', ')}` }),
+  purpose: z.string({ error: 'every retention rule needs a purpose (why the data is kept that long)' }).trim().min(1, 'every retention rule needs a purpose (why the data is kept that long)'),
+  legal_basis: z.enum(lawfulBases, { error: `every retention rule needs a legal_basis: one of ${lawfulBases.join(', ')}` }),
+});
 
 export const policySchema = z
   .strictObject({
@@ -89,8 +112,11 @@ export const policySchema = z
       .min(1),
     retention: z.strictObject({
       follow_up_window_days: z.number().int().min(1).max(3650),
-      sweep_cadence: z.string().min(1),
-      rules: z.array(z.strictObject({ data: z.string().min(1), kept: z.string().min(1) })).min(1),
+      // A cron expression, run in business_calendar.time_zone; the pages say it in words.
+      sweep_cadence: z.string().refine(validCron, 'expected a cron expression such as "0 3 * * *" (minute hour day-of-month month day-of-week)'),
+      // How long `lumetrax backup` snapshots are kept; published on /privacy/retention.
+      backup_retention_days: z.number({ error: 'expected the number of days backups are kept, e.g. 35' }).int().min(1).max(3650),
+      rules: z.array(retentionRule).min(1),
       legal_hold_note: z.string().min(1),
     }),
     deadlines: z.strictObject({
@@ -193,6 +219,26 @@ export const policySchema = z
     }
     if (p.correspondence.attachment_max_bytes > p.correspondence.message_max_bytes) {
       ctx.addIssue({ code: 'custom', path: ['correspondence', 'attachment_max_bytes'], message: 'must not be larger than correspondence.message_max_bytes (an attachment travels inside its message)' });
+    }
+    // Retention: every stored category has a rule, each rule counts from an event its
+    // category knows, and a category kept by design has no rule that deletes.
+    const ruleIds = new Set<string>();
+    p.retention.rules.forEach((r, i) => {
+      if (ruleIds.has(r.id)) ctx.addIssue({ code: 'custom', path: ['retention', 'rules', i, 'id'], message: `duplicate rule "${r.id}"` });
+      ruleIds.add(r.id);
+      const spec: CategorySpec = DATA_CATEGORIES[r.category];
+      const known = Object.keys(spec.events);
+      if (!known.includes(r.from)) ctx.addIssue({ code: 'custom', path: ['retention', 'rules', i, 'from'], message: `category ${r.category} counts only from ${known.join(' or ')}` });
+      if (!spec.swept && r.keep_days !== 'indefinitely') ctx.addIssue({ code: 'custom', path: ['retention', 'rules', i, 'keep_days'], message: `category ${r.category} is kept by design: keep_days must be indefinitely (the sweep does not delete it)` });
+    });
+    p.retention.rules.forEach((r, i) => {
+      if (r.category === 'inquiries' && typeof r.keep_days === 'number' && r.keep_days < p.retention.follow_up_window_days) {
+        ctx.addIssue({ code: 'custom', path: ['retention', 'rules', i, 'keep_days'], message: `an inquiries rule keeps at least the follow-up window (${p.retention.follow_up_window_days} days)` });
+      }
+    });
+    const covered = new Set(p.retention.rules.map((r) => r.category));
+    for (const category of CATEGORY_IDS) {
+      if (!covered.has(category)) ctx.addIssue({ code: 'custom', path: ['retention', 'rules'], message: `no rule covers the stored category ${category} (${Object.values(DATA_CATEGORIES[category].events as Record<string, string>)[0]})` });
     }
     const cookieNames = new Set<string>();
     p.cookies.forEach((c, i) => {

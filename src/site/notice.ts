@@ -3,6 +3,7 @@
 import { Marked } from 'marked';
 import type { LoadedPolicy } from '../policy/load.ts';
 import { escapeHtml, trusted, type SafeHtml } from '../http/html.ts';
+import { cadenceInWords } from '../retention/schedule.ts';
 import { cookieTable, fieldsTable, purposesTable, retentionTable } from './policy-tables.ts';
 
 const marked = new Marked({ gfm: true, async: false });
@@ -17,7 +18,7 @@ export function inlineValues(loaded: LoadedPolicy): Record<string, string> {
     follow_up_window_days: String(policy.retention.follow_up_window_days),
     acknowledge_business_days: String(policy.deadlines.acknowledge_business_days),
     answer_business_days: String(policy.deadlines.answer_business_days),
-    sweep_cadence: policy.retention.sweep_cadence,
+    sweep_cadence: cadenceInWords(policy.retention.sweep_cadence, policy.business_calendar.time_zone),
     raw_event_lifetime_hours: String(policy.analytics.raw_event_lifetime_hours),
   };
 }

@@ -4,6 +4,7 @@ import type { LoadedPolicy } from '../policy/load.ts';
 import { describePeriod, requestTypes, type DeadlineRow } from '../policy/deadline-table.ts';
 import { html, type SafeHtml } from '../http/html.ts';
 import { fieldNames, optionalFields } from '../inquiries/validate-inquiry.ts';
+import { keptInWords } from '../retention/schedule.ts';
 
 // Visitors read plain words; the policy speaks fideslang. One table maps the two.
 const categoryWords: Record<string, string> = {
@@ -94,9 +95,10 @@ export function fieldsTable(loaded: LoadedPolicy): SafeHtml {
 
 export function retentionTable(loaded: LoadedPolicy): SafeHtml {
   const { retention, analytics } = loaded.policy;
-  const rows: Array<[string, string]> = retention.rules.map((r) => [r.data, r.kept]);
-  rows.push(['Raw analytics events (no identifiers)', `${analytics.raw_event_lifetime_hours} hours, then only aggregated totals are kept`]);
-  return table('How long we keep each kind of data', ['Data', 'How long we keep it'], rows);
+  // One row per rule of the policy: the same rules the deletion job applies.
+  const rows: Array<[string, string, string, string]> = retention.rules.map((r) => [r.data, keptInWords(r), r.purpose, basisLabel[r.legal_basis]]);
+  rows.push(['Raw analytics events (no identifiers)', `${analytics.raw_event_lifetime_hours} hours, then only aggregated totals are kept`, 'Counting page views without identifying anyone', basisLabel.legitimate_interest]);
+  return table('How long we keep each kind of data', ['Data', 'How long we keep it', 'Why', 'Legal basis'], rows);
 }
 
 function deadlineCell(row: DeadlineRow | undefined): string {

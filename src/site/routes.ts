@@ -6,6 +6,8 @@ import { html } from '../http/html.ts';
 import { page } from '../http/layout.ts';
 import { renderNotice } from './notice.ts';
 import { cookieTable, deadlinesTable, formatDate, retentionTable } from './policy-tables.ts';
+import { countsInWords, lastSweep } from '../retention/last-sweep.ts';
+import { cadenceInWords, daysInWords } from '../retention/schedule.ts';
 
 
 export async function siteRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
@@ -78,15 +80,21 @@ ${body}`,
   });
 
   app.get('/privacy/retention', { config: { access: 'public' } }, async (_req, reply) => {
-    reply.type('text/html; charset=utf-8');
     const r = policy.retention;
+    // Counts only: the deletion log holds no personal data, so the page may show it.
+    const sweep = await lastSweep(deps.storage.db);
+    reply.type('text/html; charset=utf-8');
     return send(
       '/privacy/retention',
       'Retention schedule',
       html`<h1>Retention schedule</h1>
 <p class="lead">How long we keep each kind of personal data, generated from the same policy file our deletion job runs on.</p>
 ${retentionTable(deps.policy)}
-<p>Inquiry data is kept while we are in touch about your request, plus a follow-up window of ${r.follow_up_window_days} days. Our deletion job runs ${r.sweep_cadence}. ${r.legal_hold_note}</p>
+<p>Inquiry data is kept while we are in touch about your request, plus a follow-up window of ${r.follow_up_window_days} days. Our deletion job runs <span id="sweep-cadence">${cadenceInWords(r.sweep_cadence, policy.business_calendar.time_zone)}</span>. ${r.legal_hold_note}</p>
+<h2>The last deletion run</h2>
+<p id="last-sweep">${sweep ? html`Our deletion job last ran on <time datetime="${sweep.finishedAt}">${formatDate(sweep.finishedAt.slice(0, 10))} at ${sweep.finishedAt.slice(11, 16)} UTC</time> and deleted ${countsInWords(sweep.counts)}.` : 'Our deletion job has not run yet on this installation.'}</p>
+<h2>Backups</h2>
+<p id="backup-retention">Backups of our database are kept for ${daysInWords(r.backup_retention_days)}, then destroyed. Restoring one never brings deleted data back: everything deleted since the backup was taken is deleted again before the service runs on it.</p>
 <h2>Cookies</h2>
 ${cookieTable(deps.policy)}`,
       `How long ${orgName} keeps each kind of personal data, and the cookies its website may set.`,

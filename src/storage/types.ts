@@ -237,6 +237,45 @@ export interface StaffSessionTable {
   expires_at: string;
 }
 
+/** A legal hold or contractual obligation: nothing it covers is deleted while it applies. */
+export interface RetentionHoldTable {
+  id: string;
+  kind: 'legal_hold' | 'contract';
+  scope: 'person' | 'inquiry' | 'domain';
+  /** A person or inquiry id, or a lower-case email domain. */
+  scope_id: string;
+  reason: string;
+  /** A contract's end (ISO); null until lifted. */
+  until: string | null;
+  placed_by: string;
+  placed_at: string;
+  lifted_by: string | null;
+  lifted_at: string | null;
+}
+
+export interface RetentionRunTable {
+  id: string;
+  as_of: string;
+  started_at: string;
+  finished_at: string | null;
+  status: 'running' | 'done';
+  trigger: string;
+}
+
+/** One committed batch of deletions: counts and keyed hashes of ids, never a personal value. */
+export interface DeletionLogTable {
+  id: string;
+  run_id: string | null;
+  rule: string;
+  category: string;
+  /** JSON: table -> rows deleted. */
+  counts: string;
+  /** JSON array of keyed hashes (`kid:hex`) of the deleted ids. */
+  affected_id_hashes: string;
+  started_at: string;
+  finished_at: string;
+}
+
 export interface Database {
   staff_account: StaffAccountTable;
   staff_setup_link: StaffSetupLinkTable;
@@ -259,6 +298,9 @@ export interface Database {
   mail_message: MailMessageTable;
   mail_attachment: MailAttachmentTable;
   imap_state: ImapStateTable;
+  retention_hold: RetentionHoldTable;
+  retention_run: RetentionRunTable;
+  deletion_log: DeletionLogTable;
 }
 
 export type Person = Selectable<PersonTable>;

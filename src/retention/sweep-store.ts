@@ -1,0 +1,242 @@
+// The sweep's SQL: for each (category, event) the policy may name, which rows are due
+// (walked in key order, a bounded page at a time) and how a batch of them is deleted with
+// everything that belongs to it. Each source reads, besides the row's id, what a hold may
+// name: its person, its inquiry and an address whose domain may be held.
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
+import type { Database } from '../storage/types.ts';
+import type { DataCategory, RetentionEvent } from '../storage/categories.ts';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export interface Candidate {
+  id: string;
+  /** The keyset position (one or two values) to continue after. */
+  cursor: string[];
+  /** The date the rule counts from, for the dry run's "oldest". */
+  at: string;
+  person_id: string | null;
+  inquiry_id: string | null;
+  email: string | null;
+}
+
+export interface Removed {
+  /** Rows deleted per table. */
+  counts: Record<string, number>;
+  /** Ids of the rows the rule deleted (its own table's), for the deletion log's hashes. */
+  ids: string[];
+}
+
+export interface Source {
+  /** The table whose ids the log hashes (a restore deletes those again). */
+  table: string;
+  /** The due rows' query: what it selects, from where, in which key order. */
+  parts(cutoff: string): QueryParts;
+  remove(trx: Transaction<Database>, ids: string[], cutoff: string): Promise<Removed>;
+}
+
+const n = (r: { numDeletedRows: bigint } | { numUpdatedRows: bigint }) => Number('numDeletedRows' in r ? r.numDeletedRows : r.numUpdatedRows);
+
+export interface QueryParts {
+  select: string;
+  from: RawBuilder<unknown>;
+  keys: [string] | [string, string];
+}
+
+/** How many rows a rule finds due (holds not yet taken into account): the progress bar's total. */
+export async function countDue(db: Db, parts: QueryParts): Promise<number> {
+  const { rows } = await sql<{ n: string | number }>`select count(*) as n ${parts.from}`.execute(db);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/**
+ * One page of a keyset walk: `select` columns from `from` (which ends in its where
+ * clause), after the cursor, in key order. Keys are raw column references written here,
+ * never input.
+ */
+export async function page(db: Db, parts: QueryParts, after: string[] | undefined, limit: number): Promise<Candidate[]> {
+  const { keys } = parts;
+  const cursorSql = !after
+    ? sql``
+    : keys.length === 1
+      ? sql` and ${sql.raw(keys[0])} > ${after[0]}`
+      : sql` and (${sql.raw(keys[0])} > ${after[0]} or (${sql.raw(keys[0])} = ${after[0]} and ${sql.raw(keys[1])} > ${after[1]}))`;
+  const { rows } = await sql<Omit<Candidate, 'cursor'> & { k1: string; k2: string | null }>`
+    select ${sql.raw(parts.select)}, ${sql.raw(keys[0])} as k1, ${sql.raw(keys[1] ?? 'null')} as k2
+    ${parts.from}${cursorSql}
+    order by ${sql.raw(keys.join(', '))}
+    limit ${limit}`.execute(db);
+  return rows.map((r) => ({ id: r.id, at: r.at, person_id: r.person_id, inquiry_id: r.inquiry_id, email: r.email, cursor: keys.length === 1 ? [r.k1] : [r.k1, r.k2 as string] }));
+}
+
+/** Deletes inquiries and everything of theirs: attachments, messages, threads, outbox mail. */
+export async function deleteInquiries(trx: Transaction<Database>, ids: string[]): Promise<Removed> {
+  if (ids.length === 0) return { counts: {}, ids: [] };
+  const threads = trx.selectFrom('mail_thread').select('id').where('inquiry_id', 'in', ids);
+  const messages = trx.selectFrom('mail_message').select('id').where('thread_id', 'in', threads);
+  const mail_attachment = n(await trx.deleteFrom('mail_attachment').where('message_id', 'in', messages).executeTakeFirst());
+  const mail_message = n(await trx.deleteFrom('mail_message').where('thread_id', 'in', threads).executeTakeFirst());
+  const mail_thread = n(await trx.deleteFrom('mail_thread').where('inquiry_id', 'in', ids).executeTakeFirst());
+  const outbox = n(await trx.deleteFrom('outbox').where('inquiry_id', 'in', ids).executeTakeFirst());
+  // Consent proof has its own rule; it only loses the pointer to the inquiry it came with.
+  await trx.updateTable('consent_record').set({ inquiry_id: null }).where('inquiry_id', 'in', ids).execute();
+  await trx.updateTable('consent_confirmation').set({ inquiry_id: null }).where('inquiry_id', 'in', ids).execute();
+  const inquiry = n(await trx.deleteFrom('inquiry').where('id', 'in', ids).executeTakeFirst());
+  return { counts: { inquiry, mail_thread, mail_message, mail_attachment, outbox }, ids };
+}
+
+/** Deletes threads (triage) with their messages and attachments. */
+export async function deleteThreads(trx: Transaction<Database>, ids: string[]): Promise<Removed> {
+  if (ids.length === 0) return { counts: {}, ids: [] };
+  const messages = trx.selectFrom('mail_message').select('id').where('thread_id', 'in', ids);
+  const mail_attachment = n(await trx.deleteFrom('mail_attachment').where('message_id', 'in', messages).executeTakeFirst());
+  const mail_message = n(await trx.deleteFrom('mail_message').where('thread_id', 'in', ids).executeTakeFirst());
+  const mail_thread = n(await trx.deleteFrom('mail_thread').where('id', 'in', ids).executeTakeFirst());
+  return { counts: { mail_thread, mail_message, mail_attachment }, ids };
+}
+
+async function deleteByIds(trx: Transaction<Database>, table: 'mail_attachment' | 'consent_confirmation' | 'withdrawal_request' | 'outbox', ids: string[]): Promise<Removed> {
+  if (ids.length === 0) return { counts: {}, ids: [] };
+  const deleted = n(await trx.deleteFrom(table).where('id', 'in', ids).executeTakeFirst());
+  return { counts: { [table]: deleted }, ids };
+}
+
+/** Deletes people with whatever still refers to them (nothing, when the people rule chose them). */
+export async function deletePeople(trx: Transaction<Database>, ids: string[]): Promise<Removed> {
+  if (ids.length === 0) return { counts: {}, ids: [] };
+  const inquiries = (await trx.selectFrom('inquiry').select('id').where('person_id', 'in', ids).execute()).map((r) => r.id);
+  const removed = await deleteInquiries(trx, inquiries);
+  const threads = (await trx.selectFrom('mail_thread').select('id').where('person_id', 'in', ids).execute()).map((r) => r.id);
+  const triage = await deleteThreads(trx, threads);
+  const consent_record = n(await trx.deleteFrom('consent_record').where('person_id', 'in', ids).executeTakeFirst());
+  const consent_confirmation = n(await trx.deleteFrom('consent_confirmation').where('person_id', 'in', ids).executeTakeFirst());
+  const outbox = n(await trx.deleteFrom('outbox').where('person_id', 'in', ids).executeTakeFirst());
+  await trx.updateTable('mail_message').set({ from_person_id: null }).where('from_person_id', 'in', ids).execute();
+  const person = n(await trx.deleteFrom('person').where('id', 'in', ids).executeTakeFirst());
+  const counts: Record<string, number> = { person };
+  for (const [t, c] of [...Object.entries(removed.counts), ...Object.entries(triage.counts), ['consent_record', consent_record], ['consent_confirmation', consent_confirmation], ['outbox', outbox]] as [string, number][]) {
+    if (c) counts[t] = (counts[t] ?? 0) + c;
+  }
+  return { counts, ids };
+}
+
+const inquiryFields = 'i.id as id, p.email as email, i.person_id as person_id, i.id as inquiry_id';
+
+/** What the sweep knows how to delete, by category and the event its rule counts from. */
+export const SOURCES: Partial<Record<DataCategory, Partial<Record<RetentionEvent, Source>>>> = {
+  inquiries: {
+    closed: {
+      table: 'inquiry',
+      parts: (cutoff) => ({ select: `${inquiryFields}, i.closed_at as at`, from: sql`from inquiry i left join person p on p.id = i.person_id where i.status = 'closed' and i.closed_at <= ${cutoff}`, keys: ['i.closed_at', 'i.id'] }),
+      remove: (trx, ids) => deleteInquiries(trx, ids),
+    },
+    last_activity: {
+      table: 'inquiry',
+      parts: (cutoff) => ({ select: `${inquiryFields}, i.last_activity_at as at`, from: sql`from inquiry i left join person p on p.id = i.person_id where i.status = 'in_conversation' and i.last_activity_at <= ${cutoff}`, keys: ['i.last_activity_at', 'i.id'] }),
+      remove: (trx, ids) => deleteInquiries(trx, ids),
+    },
+    received: {
+      table: 'inquiry',
+      parts: (cutoff) => ({ select: `${inquiryFields}, i.created_at as at`, from: sql`from inquiry i left join person p on p.id = i.person_id where i.status = 'new' and i.created_at <= ${cutoff}`, keys: ['i.created_at', 'i.id'] }),
+      remove: (trx, ids) => deleteInquiries(trx, ids),
+    },
+  },
+  correspondence: {
+    last_activity: {
+      table: 'mail_thread',
+      parts: (cutoff) => ({
+            // An unknown sender's address is on their messages; a domain hold covers it too.
+            select: 't.id as id, coalesce(p.email, (select min(m.from_address) from mail_message m where m.thread_id = t.id)) as email, t.person_id as person_id, null as inquiry_id, t.last_message_at as at',
+            from: sql`from mail_thread t left join person p on p.id = t.person_id where t.inquiry_id is null and t.last_message_at <= ${cutoff}`,
+            keys: ['t.last_message_at', 't.id'],
+          }),
+      remove: (trx, ids) => deleteThreads(trx, ids),
+    },
+  },
+  attachments: {
+    received: {
+      table: 'mail_attachment',
+      parts: (cutoff) => ({
+            select: 'a.id as id, coalesce(p.email, m.from_address) as email, t.person_id as person_id, t.inquiry_id as inquiry_id, m.at as at',
+            from: sql`from mail_attachment a join mail_message m on m.id = a.message_id join mail_thread t on t.id = m.thread_id left join person p on p.id = t.person_id where m.at <= ${cutoff}`,
+            keys: ['a.id'],
+          }),
+      remove: (trx, ids) => deleteByIds(trx, 'mail_attachment', ids),
+    },
+  },
+  consent_records: {
+    withdrawn: {
+      table: 'consent_record',
+      // The withdrawal that is a purpose's latest record: consent is not current, and its proof has been kept long enough.
+      parts: (cutoff) => ({
+            select: 'c.id as id, p.email as email, c.person_id as person_id, null as inquiry_id, c.recorded_at as at',
+            from: sql`from consent_record c left join person p on p.id = c.person_id where c.action = 'withdrawn' and c.recorded_at <= ${cutoff}
+              and not exists (select 1 from consent_record later where later.person_id = c.person_id and later.purpose = c.purpose and later.recorded_at > c.recorded_at)`,
+            keys: ['c.id'],
+          }),
+      remove: async (trx, ids): Promise<Removed> => {
+        if (ids.length === 0) return { counts: {}, ids: [] };
+        const withdrawals = await trx.selectFrom('consent_record').select(['person_id', 'purpose', 'recorded_at']).where('id', 'in', ids).execute();
+        const all: string[] = [];
+        for (const w of withdrawals) {
+          const rows = await trx.selectFrom('consent_record').select('id').where('person_id', '=', w.person_id).where('purpose', '=', w.purpose).where('recorded_at', '<=', w.recorded_at).execute();
+          all.push(...rows.map((r) => r.id));
+        }
+        const consent_record = all.length ? n(await trx.deleteFrom('consent_record').where('id', 'in', all).executeTakeFirst()) : 0;
+        return { counts: { consent_record }, ids: all };
+      },
+    },
+  },
+  consent_confirmations: {
+    received: {
+      table: 'consent_confirmation',
+      parts: (cutoff) => ({ select: 'c.id as id, p.email as email, c.person_id as person_id, c.inquiry_id as inquiry_id, c.requested_at as at', from: sql`from consent_confirmation c left join person p on p.id = c.person_id where c.requested_at <= ${cutoff}`, keys: ['c.id'] }),
+      remove: (trx, ids) => deleteByIds(trx, 'consent_confirmation', ids),
+    },
+  },
+  withdrawal_requests: {
+    received: {
+      table: 'withdrawal_request',
+      parts: (cutoff) => ({ select: 'w.id as id, null as email, null as person_id, null as inquiry_id, w.requested_at as at', from: sql`from withdrawal_request w where w.requested_at <= ${cutoff}`, keys: ['w.id'] }),
+      remove: async (trx, ids, cutoff) => {
+        const removed = await deleteByIds(trx, 'withdrawal_request', ids);
+        // The daily allowances are keyed hashes per day: past days go with the requests.
+        const mail_allowance = n(await trx.deleteFrom('mail_allowance').where('day', '<', cutoff.slice(0, 10)).executeTakeFirst());
+        return { counts: { ...removed.counts, ...(mail_allowance ? { mail_allowance } : {}) }, ids: removed.ids };
+      },
+    },
+  },
+  outbox: {
+    fulfilled: {
+      table: 'outbox',
+      parts: (cutoff) => ({ select: 'o.id as id, coalesce(p.email, nullif(o.to_address, \'\')) as email, o.person_id as person_id, o.inquiry_id as inquiry_id, o.sent_at as at', from: sql`from outbox o left join person p on p.id = o.person_id where o.status = 'sent' and o.sent_at <= ${cutoff}`, keys: ['o.id'] }),
+      remove: (trx, ids) => deleteByIds(trx, 'outbox', ids),
+    },
+    received: {
+      table: 'outbox',
+      parts: (cutoff) => ({ select: 'o.id as id, coalesce(p.email, nullif(o.to_address, \'\')) as email, o.person_id as person_id, o.inquiry_id as inquiry_id, o.created_at as at', from: sql`from outbox o left join person p on p.id = o.person_id where o.created_at <= ${cutoff}`, keys: ['o.id'] }),
+      remove: (trx, ids) => deleteByIds(trx, 'outbox', ids),
+    },
+  },
+  people: {
+    last_activity: {
+      table: 'person',
+      parts: (cutoff) => ({
+            select: 'p.id as id, p.email as email, p.id as person_id, null as inquiry_id, p.updated_at as at',
+            from: sql`from person p where p.updated_at <= ${cutoff}
+              and not exists (select 1 from inquiry i where i.person_id = p.id)
+              and not exists (select 1 from consent_record c where c.person_id = p.id)
+              and not exists (select 1 from consent_confirmation cc where cc.person_id = p.id)
+              and not exists (select 1 from mail_thread t where t.person_id = p.id)
+              and not exists (select 1 from mail_message m where m.from_person_id = p.id)
+              and not exists (select 1 from outbox o where o.person_id = p.id)`,
+            keys: ['p.id'],
+          }),
+      remove: (trx, ids) => deletePeople(trx, ids),
+    },
+  },
+};
+
+/** On SQLite: write the WAL back into the database and empty it, so no deleted page image lingers there. */
+export async function checkpointSqlite(db: Kysely<Database>): Promise<void> {
+  await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(db);
+}

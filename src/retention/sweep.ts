@@ -1,0 +1,217 @@
+// The retention sweep: applies every rule of the policy as of a date, deleting what is
+// due in bounded batches, each committed with its deletion-log entry, so a kill loses
+// nothing and a rerun carries on without counting anything twice. Holds in force are
+// read again in every batch's transaction, and nothing they cover is deleted. Intake is
+// not blocked: a batch is kept short (its size adapts to a time budget) and the sweep
+// pauses between batches so waiting writers get the database.
+import { randomUUID } from 'node:crypto';
+import type { Deps } from '../deps.ts';
+import { DATA_CATEGORIES, type CategorySpec } from '../storage/categories.ts';
+import { inTransaction } from '../unit-of-work.ts';
+import { hashDeletedIds, recordDeletion } from './deletion-log.ts';
+import { domainOf } from './holds.ts';
+import { cutoffOf, type RetentionRule } from './schedule.ts';
+import { activeHolds, finishRun, insertRun, type HoldRow } from './store.ts';
+import { checkpointSqlite, countDue, page, SOURCES, type Candidate, type Source } from './sweep-store.ts';
+
+export const RETENTION_SWEEP_JOB = 'retention.sweep';
+
+export type SweepDeps = Pick<Deps, 'storage' | 'signer' | 'policy' | 'now' | 'mailQueued'>;
+
+export interface RuleResult {
+  rule: string;
+  category: string;
+  /** False when the rule keeps its data indefinitely, or its data is not stored here (yet). */
+  applied: boolean;
+  /** Why a rule was not applied. */
+  note?: string;
+  /** Rows of the rule's own table found due and not held (deleted, unless a dry run). */
+  due: number;
+  /** Rows due but covered by a hold, and so kept. */
+  held: number;
+  /** The earliest date counted from among the due rows. */
+  oldest: string | null;
+  /** Rows deleted per table (a dry run deletes nothing). */
+  counts: Record<string, number>;
+}
+
+export interface SweepProgress {
+  rule(rule: string, total: number): void;
+  advance(rule: string, rows: number): void;
+  ruleDone(result: RuleResult): void;
+}
+
+export interface SweepOptions {
+  /** Evaluate the rules as if on this date (default: now). */
+  asOf?: Date;
+  dryRun?: boolean;
+  /** Who started it, for the run row and the audit trail: `job`, `cli`. */
+  trigger: string;
+  progress?: SweepProgress;
+  /** Called between batches (e.g. to renew the job lease). */
+  betweenBatches?: () => Promise<void>;
+  /** Starting batch size and the time budget a batch aims at. */
+  batchSize?: number;
+  batchBudgetMs?: number;
+  /** Pause between batches, so other writers get the database. */
+  pauseMs?: number;
+}
+
+export interface SweepResult {
+  runId: string | null;
+  asOf: string;
+  dryRun: boolean;
+  rules: RuleResult[];
+}
+
+interface HeldSets {
+  persons: Set<string>;
+  inquiries: Set<string>;
+  domains: Set<string>;
+}
+
+function heldSets(holds: HoldRow[]): HeldSets {
+  const sets: HeldSets = { persons: new Set(), inquiries: new Set(), domains: new Set() };
+  for (const h of holds) (h.scope === 'person' ? sets.persons : h.scope === 'inquiry' ? sets.inquiries : sets.domains).add(h.scope_id);
+  return sets;
+}
+
+function isHeld(c: Candidate, held: HeldSets): boolean {
+  if (c.person_id && held.persons.has(c.person_id)) return true;
+  if (c.inquiry_id && held.inquiries.has(c.inquiry_id)) return true;
+  if (held.domains.size > 0 && c.email) {
+    const domain = domainOf(c.email);
+    if (domain && held.domains.has(domain)) return true;
+  }
+  return false;
+}
+
+/** The rules in the order they run: people last, once nothing else refers to them. */
+function ordered(rules: RetentionRule[]): RetentionRule[] {
+  return [...rules.filter((r) => r.category !== 'people'), ...rules.filter((r) => r.category === 'people')];
+}
+
+function sourceOf(rule: RetentionRule): Source | undefined {
+  return SOURCES[rule.category]?.[rule.from];
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const MIN_BATCH = 20;
+const MAX_BATCH = 2000;
+
+export async function runSweep(deps: SweepDeps, options: SweepOptions): Promise<SweepResult> {
+  const asOf = options.asOf ?? deps.now();
+  const asOfIso = asOf.toISOString();
+  const dryRun = options.dryRun ?? false;
+  const db = deps.storage.db;
+  const runId = dryRun ? null : randomUUID();
+  if (runId) await insertRun(db, { id: runId, as_of: asOfIso, started_at: deps.now().toISOString(), finished_at: null, status: 'running', trigger: options.trigger });
+
+  const results: RuleResult[] = [];
+  for (const rule of ordered(deps.policy.policy.retention.rules)) {
+    const result: RuleResult = { rule: rule.id, category: rule.category, applied: false, due: 0, held: 0, oldest: null, counts: {} };
+    const cutoff = cutoffOf(rule, asOf);
+    const source = sourceOf(rule);
+    const spec: CategorySpec = DATA_CATEGORIES[rule.category];
+    if (!cutoff) result.note = 'kept indefinitely';
+    else if (!source) result.note = spec.swept ? 'no such data is stored on this installation yet' : 'kept by design';
+    else {
+      result.applied = true;
+      await sweepRule(deps, options, { rule, source, cutoff, asOfIso, runId, dryRun, result });
+    }
+    options.progress?.ruleDone(result);
+    results.push(result);
+  }
+
+  if (runId) {
+    const totals: Record<string, number> = {};
+    for (const r of results) for (const [t, c] of Object.entries(r.counts)) totals[t] = (totals[t] ?? 0) + c;
+    await inTransaction(deps, async (uow) => {
+      await finishRun(uow.trx, runId, uow.now.toISOString());
+      uow.audit({ actor: options.trigger === 'job' ? 'system' : options.trigger, action: 'retention.sweep_finished', entityType: 'retention_run', entityId: runId, details: { as_of: asOfIso, held: results.reduce((s, r) => s + r.held, 0), ...Object.fromEntries(Object.entries(totals).map(([t, c]) => [`deleted_${t}`, c])) } });
+    });
+    // Freed pages are zeroed as they are freed (secure_delete); the WAL still holds
+    // images of the pages as they were until it is checkpointed and emptied.
+    if (deps.storage.kind === 'sqlite') await checkpointSqlite(db);
+  }
+  return { runId, asOf: asOfIso, dryRun, rules: results };
+}
+
+async function sweepRule(
+  deps: SweepDeps,
+  options: SweepOptions,
+  job: { rule: RetentionRule; source: Source; cutoff: string; asOfIso: string; runId: string | null; dryRun: boolean; result: RuleResult },
+): Promise<void> {
+  const { rule, source, cutoff, asOfIso, runId, dryRun, result } = job;
+  const db = deps.storage.db;
+  const parts = source.parts(cutoff);
+  options.progress?.rule(rule.id, await countDue(db, parts));
+  const noteOldest = (due: Candidate[]) => {
+    for (const c of due) if (c.at && (result.oldest === null || c.at < result.oldest)) result.oldest = c.at;
+  };
+
+  if (dryRun) {
+    const held = heldSets(await activeHolds(db, asOfIso));
+    for (let after: string[] | undefined; ; ) {
+      const batch = await page(db, parts, after, MAX_BATCH);
+      if (batch.length === 0) break;
+      const due = batch.filter((c) => !isHeld(c, held));
+      result.due += due.length;
+      result.held += batch.length - due.length;
+      noteOldest(due);
+      options.progress?.advance(rule.id, batch.length);
+      after = batch[batch.length - 1].cursor;
+    }
+    return;
+  }
+
+  let size = options.batchSize ?? 200;
+  const budget = options.batchBudgetMs ?? 50;
+  for (let after: string[] | undefined; ; ) {
+    const started = deps.now().toISOString();
+    const t0 = performance.now();
+    // One transaction per batch: the holds, the rows, their deletion and its log entry.
+    const outcome = await inTransaction(deps, async (uow) => {
+      const held = heldSets(await activeHolds(uow.trx, asOfIso));
+      const batch = await page(uow.trx, parts, after, size);
+      if (batch.length === 0) return null;
+      const due = batch.filter((c) => !isHeld(c, held));
+      const removed = await source.remove(uow.trx, due.map((c) => c.id), cutoff);
+      if (removed.ids.length > 0) {
+        await recordDeletion(uow.trx, {
+          runId: runId ?? undefined,
+          rule: rule.id,
+          category: rule.category,
+          counts: removed.counts,
+          affectedIdHashes: hashDeletedIds(deps.signer, removed.ids),
+          startedAt: started,
+          finishedAt: deps.now().toISOString(),
+        });
+      }
+      return { batch, due, removed };
+    });
+    if (!outcome) break;
+    const { batch, due, removed } = outcome;
+    result.due += due.length;
+    result.held += batch.length - due.length;
+    noteOldest(due);
+    for (const [t, c] of Object.entries(removed.counts)) result.counts[t] = (result.counts[t] ?? 0) + c;
+    options.progress?.advance(rule.id, batch.length);
+    after = batch[batch.length - 1].cursor;
+    // Aim each batch at the time budget: short enough that intake waits little behind it.
+    const took = performance.now() - t0;
+    size = Math.max(MIN_BATCH, Math.min(MAX_BATCH, Math.round(size * Math.min(2, Math.max(0.5, budget / Math.max(took, 1))))));
+    await options.betweenBatches?.();
+    if (options.pauseMs) await sleep(options.pauseMs);
+  }
+}
+
+/** A sweep's outcome as a job's counts: rows deleted per table, and rows kept by holds. */
+export function sweepCounts(result: SweepResult): Record<string, number> {
+  const counts: Record<string, number> = { held: 0 };
+  for (const r of result.rules) {
+    counts.held += r.held;
+    for (const [t, c] of Object.entries(r.counts)) counts[t] = (counts[t] ?? 0) + c;
+  }
+  return counts;
+}
