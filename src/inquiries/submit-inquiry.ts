@@ -6,11 +6,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Deps } from '../deps.ts';
 import type { FormKind } from '../policy/schema.ts';
 import { grantConsent } from '../consent/grant-consent.ts';
-import { recordPerson } from '../people/record-person.ts';
+import { personContact } from '../people/record-person.ts';
 import { inBatch } from '../unit-of-work.ts';
 import { countryOptions } from './countries.ts';
 import { confirmationMail, staffNotificationMail } from './mail.ts';
-import { findBySubmissionKey, insertInquiry } from './store.ts';
+import { findBySubmissionKey, insertInquiryWithPerson } from './store.ts';
 import type { CleanInquiry } from './validate-inquiry.ts';
 
 const REFERENCE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
@@ -38,17 +38,17 @@ export async function submitInquiry(
 
   return inBatch(deps, async (uow) => {
     const deleteAfter = new Date(uow.now.getTime() + policy.retention.follow_up_window_days * 86_400_000);
-    const { personId } = await recordPerson(uow, deps.signer, { email: inquiry.email, name: inquiry.name });
+    const person = personContact(uow, deps.signer, { email: inquiry.email, name: inquiry.name });
+    let personId = '';
     let id = '';
     let reference = '';
     for (let attempt = 1; ; attempt++) {
       id = randomUUID();
       reference = newReference();
-      const inserted = await insertInquiry(uow.trx, {
+      const written = await insertInquiryWithPerson(uow.trx, person, {
         id,
         reference,
         form,
-        person_id: personId,
         company: inquiry.company,
         role: inquiry.role,
         country: inquiry.country,
@@ -61,7 +61,8 @@ export async function submitInquiry(
         last_activity_at: uow.now.toISOString(),
         delete_after: deleteAfter.toISOString(),
       });
-      if (inserted) break;
+      personId = written.personId;
+      if (written.inserted) break;
       // The same form was stored before (a resend, a double click, another instance).
       const winner = await findBySubmissionKey(uow.trx, input.submissionKey);
       if (winner) return { inquiryId: winner.id, personId, reference: winner.reference, duplicate: true };

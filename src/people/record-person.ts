@@ -1,13 +1,13 @@
 // The person behind a submission: found by subject key, created when new, contact
-// details refreshed to what they gave last.
+// details refreshed to what they gave last (the store writes it, on PostgreSQL in the
+// same statement as the inquiry).
 import { randomUUID } from 'node:crypto';
 import type { Signer } from '../http/signing.ts';
 import type { UnitOfWork } from '../unit-of-work.ts';
-import { upsertPerson } from './store.ts';
+import type { PersonContact } from './store.ts';
 import { subjectKey } from './subject.ts';
 
-export async function recordPerson(uow: UnitOfWork, signer: Signer, contact: { email: string; name: string }): Promise<{ personId: string; subjectKey: string }> {
-  const key = subjectKey(signer, contact.email);
-  const personId = await upsertPerson(uow.trx, { id: randomUUID(), subjectKey: key, email: contact.email, name: contact.name, at: uow.now.toISOString() });
-  return { personId, subjectKey: key };
+/** The person's row as it is to be written (a fresh id, used only if they are new). */
+export function personContact(uow: UnitOfWork, signer: Signer, contact: { email: string; name: string }): PersonContact {
+  return { id: randomUUID(), subjectKey: subjectKey(signer, contact.email), email: contact.email, name: contact.name, at: uow.now.toISOString() };
 }

@@ -1,20 +1,32 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely, QueryCreator, Transaction } from 'kysely';
 import type { Database, Person } from '../storage/types.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
+/** A person's contact details as given, under their subject key. */
+export interface PersonContact {
+  id: string;
+  subjectKey: string;
+  email: string;
+  name: string;
+  at: string;
+}
+
 /**
  * One row per subject key: a new address adds a person, a known one refreshes the
- * contact details with the latest given. Returns the person's id either way.
+ * contact details with the latest given. Returns the person's id either way. As a query
+ * not yet run, so a caller can make it part of one larger statement.
  */
-export async function upsertPerson(db: Db, person: { id: string; subjectKey: string; email: string; name: string; at: string }): Promise<string> {
-  const row = await db
+export function personUpsertQuery(db: Db | QueryCreator<Database>, person: PersonContact) {
+  return db
     .insertInto('person')
     .values({ id: person.id, subject_key: person.subjectKey, email: person.email, name: person.name, created_at: person.at, updated_at: person.at })
     .onConflict((oc) => oc.column('subject_key').doUpdateSet({ email: person.email, name: person.name, updated_at: person.at }))
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  return row.id;
+    .returning('id');
+}
+
+export async function upsertPerson(db: Db, person: PersonContact): Promise<string> {
+  return (await personUpsertQuery(db, person).executeTakeFirstOrThrow()).id;
 }
 
 export async function findPerson(db: Db, id: string): Promise<Person | undefined> {
