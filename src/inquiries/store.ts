@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { PostgresAdapter, sql, type Kysely, type Transaction } from 'kysely';
 import type { Database, InquiryStatus, NewInquiry } from '../storage/types.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -58,16 +58,105 @@ export interface InboxRow {
   email: string;
 }
 
+/** How the inbox finds text: through the trigram indexes, or by reading every row. */
+export type TextSearch = 'trigram' | 'scan';
+
+const isPostgres = (db: Db) => db.getExecutor().adapter instanceof PostgresAdapter;
+
+/**
+ * Whether the text search has its trigram indexes (migration 2026-12-01-inbox-search).
+ * SQLite always has them (FTS5 is built into node:sqlite); PostgreSQL only when the role
+ * that migrated could create the pg_trgm extension.
+ */
+export async function textSearchIndexed(db: Db): Promise<boolean> {
+  if (!isPostgres(db)) return true;
+  const { rows } = await sql<{ n: number | string }>`select count(*) as n from pg_indexes
+    where schemaname = current_schema() and indexname in ('person_name_trgm', 'person_email_trgm', 'inquiry_company_trgm')`.execute(db);
+  return Number(rows[0]?.n) === 3;
+}
+
+/** A trigram index can answer a term of at least this many characters (code points). */
+const TRIGRAM = 3;
+
 /** LIKE pattern for a literal substring: % and _ and the escape itself mean themselves. */
 function containing(text: string): string {
-  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * Letters that are the same letter in another case, by one shared key: lower(upper(c)),
+ * else lower(c), when that is one character. This is the simple case folding FTS5's
+ * trigram tokenizer applies ('ẞ' ~ 'ß', 'ſ' ~ 's', 'ς' ~ 'σ'), so a short term, which no
+ * trigram index can answer, matches what a longer one would. Built once, for the BMP
+ * (FTS5 folds no character beyond it).
+ */
+let caseClasses: Map<string, string> | undefined;
+function caseClass(c: string): string {
+  if (!caseClasses) {
+    const groups = new Map<string, string[]>();
+    for (let code = 0; code < 0x10000; code++) {
+      if (code >= 0xd800 && code <= 0xdfff) continue;
+      const ch = String.fromCharCode(code);
+      const upperLower = ch.toUpperCase().toLowerCase();
+      const key = upperLower.length === 1 ? upperLower : ch.toLowerCase().length === 1 ? ch.toLowerCase() : ch;
+      if (key !== ch || ch.toUpperCase() !== ch) (groups.get(key) ?? groups.set(key, [key]).get(key)!).push(ch);
+    }
+    caseClasses = new Map();
+    for (const members of groups.values()) {
+      const unique = [...new Set(members)];
+      if (unique.length > 1) for (const m of unique) caseClasses.set(m, unique.join(''));
+    }
+  }
+  return caseClasses.get(c) ?? c;
+}
+
+/**
+ * GLOB pattern for a literal substring in any case on SQLite, whose lower() and LIKE fold
+ * ASCII only: each letter becomes the class of its case forms ('é' -> '[éÉ]'); GLOB's own
+ * metacharacters stand in a class of their own.
+ */
+function globContaining(text: string): string {
+  let pattern = '*';
+  for (const c of text) {
+    const forms = caseClass(c);
+    pattern += forms.length > 1 ? `[${forms}]` : c === '*' || c === '?' || c === '[' ? `[${c}]` : c;
+  }
+  return `${pattern}*`;
+}
+
+/** An FTS5 query for the literal text: one quoted phrase (a quote inside is doubled). */
+const phrase = (text: string) => `"${text.replaceAll('"', '""')}"`;
+
+/**
+ * Ids of inquiries whose company, or whose person's name or email, holds the text
+ * (case-insensitive), or undefined when the term is too short for the trigram indexes.
+ * Each column is matched on its own index and the matches are united by id, so the
+ * planner never falls back to reading the inquiries in order and testing each.
+ */
+function indexedMatches(db: Db, text: string) {
+  if ([...text].length < TRIGRAM) return undefined;
+  if (!isPostgres(db)) {
+    const match = phrase(text);
+    return sql`select k.inquiry_id from inquiry_search s join inquiry_search_key k on k.key = s.rowid where inquiry_search match ${match}
+      union
+      select i2.id from person_search s join person_search_key k on k.key = s.rowid join inquiry i2 on i2.person_id = k.person_id where person_search match ${match}`;
+  }
+  const pattern = sql`lower(${containing(text)}) escape '\\'`;
+  return sql`select c.id from inquiry c where lower(c.company) like ${pattern}
+    union
+    select i2.id from inquiry i2 where i2.person_id in (select p2.id from person p2 where lower(p2.name) like ${pattern} or lower(p2.email) like ${pattern})`;
 }
 
 /**
  * Newest first, keyset-paginated on (created_at, id) so a deep page costs what the first
  * does and rows arriving meanwhile never shift a page.
+ *
+ * Text is a case-insensitive substring of name, company or email, the same rows whichever
+ * way it is found: FTS5 trigram tables on SQLite, pg_trgm indexes on PostgreSQL, and for
+ * a term under three characters (or `search` = 'scan', PostgreSQL without pg_trgm) a
+ * reading of the rows newest first until the page is full.
  */
-export async function inboxPage(db: Db, filters: InboxFilters, after: InboxCursor | undefined, limit: number): Promise<InboxRow[]> {
+export async function inboxPage(db: Db, filters: InboxFilters, after: InboxCursor | undefined, limit: number, search: TextSearch = 'trigram'): Promise<InboxRow[]> {
   let q = db
     .selectFrom('inquiry as i')
     .innerJoin('person as p', 'p.id', 'i.person_id')
@@ -79,12 +168,16 @@ export async function inboxPage(db: Db, filters: InboxFilters, after: InboxCurso
   if (filters.to) q = q.where('i.created_at', '<', filters.to);
   if (filters.freeMail !== undefined) q = q.where('i.free_mail', '=', filters.freeMail ? 1 : 0);
   if (filters.text) {
-    const pattern = containing(filters.text);
-    q = q.where((eb) =>
-      eb.or(
-        (['p.name', 'i.company', 'p.email'] as const).map((column) => eb(sql`lower(${sql.ref(column)})`, 'like', sql`${pattern} escape '\\'`)),
-      ),
-    );
+    const text = filters.text;
+    const matches = search === 'trigram' ? indexedMatches(db, text) : undefined;
+    if (matches) q = q.where(sql<boolean>`i.id in (${matches})`);
+    else if (isPostgres(db)) {
+      const pattern = sql`lower(${containing(text)}) escape '\\'`;
+      q = q.where((eb) => eb.or((['p.name', 'i.company', 'p.email'] as const).map((column) => eb(sql`lower(${sql.ref(column)})`, 'like', pattern))));
+    } else {
+      const pattern = globContaining(text);
+      q = q.where((eb) => eb.or((['p.name', 'i.company', 'p.email'] as const).map((column) => sql<boolean>`${sql.ref(column)} glob ${pattern}`)));
+    }
   }
   if (after) {
     // A row-value comparison, so both databases read the (created_at, id) index as a range
