@@ -84,28 +84,44 @@ function containing(text: string): string {
 }
 
 /**
- * Letters that are the same letter in another case, by one shared key: lower(upper(c)),
- * else lower(c), when that is one character. This is the simple case folding FTS5's
- * trigram tokenizer applies ('ẞ' ~ 'ß', 'ſ' ~ 's', 'ς' ~ 'σ'), so a short term, which no
- * trigram index can answer, matches what a longer one would. Built once, for the BMP
- * (FTS5 folds no character beyond it).
+ * The other case forms of a letter under Unicode simple case folding, the folding FTS5's
+ * trigram tokenizer applies ('ẞ' ~ 'ß', 'ſ' ~ 's', 'ς' ~ 'σ' ~ 'Σ'), so that a short term,
+ * which no trigram index can answer, matches what a longer one would. JavaScript's
+ * case-insensitive Unicode regular expressions fold the same way, so they decide which
+ * upper/lower-case candidates are equivalent; classes are joined transitively. Built
+ * once, for the BMP (FTS5 folds nothing beyond it). SQLite's table is of an older Unicode
+ * version: the few letters added since (e.g. Georgian Mtavruli) fold here but not there.
  */
 let caseClasses: Map<string, string> | undefined;
 function caseClass(c: string): string {
   if (!caseClasses) {
-    const groups = new Map<string, string[]>();
+    const parent = new Map<string, string>();
+    const root = (x: string): string => {
+      let r = x;
+      while (parent.has(r) && parent.get(r) !== r) r = parent.get(r)!;
+      return r;
+    };
     for (let code = 0; code < 0x10000; code++) {
       if (code >= 0xd800 && code <= 0xdfff) continue;
       const ch = String.fromCharCode(code);
-      const upperLower = ch.toUpperCase().toLowerCase();
-      const key = upperLower.length === 1 ? upperLower : ch.toLowerCase().length === 1 ? ch.toLowerCase() : ch;
-      if (key !== ch || ch.toUpperCase() !== ch) (groups.get(key) ?? groups.set(key, [key]).get(key)!).push(ch);
+      const lower = ch.toLowerCase();
+      const upper = ch.toUpperCase();
+      if (lower === ch && upper === ch) continue;
+      const same = new RegExp(`^\\u{${code.toString(16)}}$`, 'iu');
+      for (const other of [lower, upper, upper.toLowerCase(), lower.toUpperCase()]) {
+        if (other.length !== 1 || other === ch || !same.test(other)) continue;
+        const [ra, rb] = [root(ch), root(other)];
+        if (ra !== rb) parent.set(ra, rb);
+        if (!parent.has(rb)) parent.set(rb, rb);
+      }
+    }
+    const classes = new Map<string, string[]>();
+    for (const ch of parent.keys()) {
+      const r = root(ch);
+      (classes.get(r) ?? classes.set(r, []).get(r)!).push(ch);
     }
     caseClasses = new Map();
-    for (const members of groups.values()) {
-      const unique = [...new Set(members)];
-      if (unique.length > 1) for (const m of unique) caseClasses.set(m, unique.join(''));
-    }
+    for (const members of classes.values()) if (members.length > 1) for (const m of members) caseClasses.set(m, members.join(''));
   }
   return caseClasses.get(c) ?? c;
 }
