@@ -19,7 +19,7 @@ export interface InboxPage {
 export async function listInquiries(deps: Pick<Deps, 'storage' | 'now' | 'mailQueued'>, reader: StaffReader, filters: InboxFilters, after: InboxCursor | undefined, limit = 50): Promise<InboxPage> {
   const search = filters.text ? await inboxTextSearch(deps.storage) : 'trigram';
   return inBatch(deps, async (uow) => {
-    const rows = await inboxPage(uow.trx, filters, after, limit + 1, search);
+    const rows = await inboxPage(uow.trx, filters, after, limit + 1, { search });
     const page = rows.slice(0, limit);
     uow.audit({
       actor: `staff:${reader.staffAccountId}`,
