@@ -11,10 +11,10 @@ import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import { inboxPage, type InboxCursor, type InboxRow, type SearchOptions } from '../../src/inquiries/store.ts';
 import { openStorage } from '../../src/storage/db.ts';
-import { migrateToLatest } from '../../src/storage/migrate.ts';
+import { migrateTo, migrateToLatest } from '../../src/storage/migrate.ts';
 import type { Database } from '../../src/storage/types.ts';
 import { Clock, get, makeStaff, type Staff } from '../auth/helpers.ts';
-import { availableDbKinds, PG_BASE_URL, postgresReachable, testDb, type TestDatabase } from '../support/db.ts';
+import { availableDbKinds, createTestDatabase, PG_BASE_URL, postgresReachable, testDb, type TestDatabase } from '../support/db.ts';
 import { startTestServer, submitForm, validFields, type TestServer } from '../support/server.ts';
 
 // --- the oracle: a plain in-memory filter -----------------------------------------------
@@ -164,6 +164,32 @@ describe('inbox text search: the same rows as a plain substring filter', () => {
         }
       } finally {
         await close();
+      }
+    });
+  }
+});
+
+describe('inbox text search: the migration indexes the rows already there', () => {
+  for (const kind of kinds) {
+    test(`${kind}: people and inquiries stored before the migration are found through the new index`, async () => {
+      const database = await createTestDatabase(kind);
+      const storage = openStorage(database.target);
+      try {
+        await migrateTo(storage.db, '2026-11-30-inbox-indexes');
+        const personId = await insertPerson(storage.db, 'Élodie Brûlé', 'elodie@before.example.com');
+        const doc = { id: randomUUID(), created_at: '2026-11-01T10:00:00.000Z', name: 'Élodie Brûlé', email: 'elodie@before.example.com', company: 'Vorher GmbH' };
+        await insertDoc(storage.db, personId, doc);
+        await migrateToLatest(storage.db);
+        for (const q of ['BRÛLÉ', 'vorher', 'before.example']) {
+          assert.deepEqual(await allPages(storage.db, q, { search: 'trigram' }), [doc.id], q);
+        }
+        if (kind === 'sqlite') {
+          const { rows } = await sql<{ n: number }>`select count(*) as n from person_search where person_search match '"brûlé"'`.execute(storage.db);
+          assert.equal(Number(rows[0].n), 1, 'through the FTS table itself');
+        }
+      } finally {
+        await storage.close();
+        await database.drop();
       }
     });
   }
