@@ -12,6 +12,7 @@ import { signAuditHead } from './audit/sign-head.ts';
 import { JobScheduler } from './jobs/scheduler.ts';
 import { rekeySubjects } from './people/rekey-subjects.ts';
 import { loadPolicy } from './policy/load.ts';
+import { reportTextSearch } from './inquiries/text-search.ts';
 import { explainStartupError } from './startup-error.ts';
 import { openStorage, type Storage } from './storage/db.ts';
 import { migrateToLatest } from './storage/migrate.ts';
@@ -154,6 +155,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
       throw error;
     }
   }
+  await reportTextSearch(deps.storage, app.log).catch(() => undefined);
   if (!mail) app.log.warn('No SMTP_URL configured: outgoing mail waits in the outbox. List it with `npx lumetrax outbox list`, read one with `npx lumetrax outbox show ID`.');
   jobs.start();
   return {

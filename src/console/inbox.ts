@@ -93,6 +93,8 @@ export function readFilters(query: Record<string, unknown>, timeZone: string): F
   else if (values.free_mail) errors.push('Choose whether to show free-mail addresses from the list.');
   if (values.q) {
     if ([...values.q].length > MAX_SEARCH) errors.push(`Search for ${MAX_SEARCH} characters or fewer.`);
+    // No stored value can hold a NUL (PostgreSQL text refuses it), and FTS5 cannot read one.
+    else if (values.q.includes('\u0000')) errors.push('Search text cannot contain a NUL character.');
     else filters.text = values.q;
   }
   const afterText = one(query, 'after');

@@ -4,6 +4,7 @@
 import type { Deps } from '../deps.ts';
 import { inBatch } from '../unit-of-work.ts';
 import { inboxPage, type InboxCursor, type InboxFilters, type InboxRow } from './store.ts';
+import { inboxTextSearch } from './text-search.ts';
 
 export interface StaffReader {
   staffAccountId: string;
@@ -16,8 +17,9 @@ export interface InboxPage {
 }
 
 export async function listInquiries(deps: Pick<Deps, 'storage' | 'now' | 'mailQueued'>, reader: StaffReader, filters: InboxFilters, after: InboxCursor | undefined, limit = 50): Promise<InboxPage> {
+  const search = filters.text ? await inboxTextSearch(deps.storage) : 'trigram';
   return inBatch(deps, async (uow) => {
-    const rows = await inboxPage(uow.trx, filters, after, limit + 1);
+    const rows = await inboxPage(uow.trx, filters, after, limit + 1, { search });
     const page = rows.slice(0, limit);
     uow.audit({
       actor: `staff:${reader.staffAccountId}`,
