@@ -75,3 +75,22 @@ export const TABLE_CATEGORIES = {
   job_state: null,
   imap_state: null,
 } as const satisfies Record<keyof Database, DataCategory | null>;
+
+/**
+ * Search indexes over other tables (SQLite's FTS5 tables with their shadow tables and
+ * key maps; PostgreSQL indexes are not tables): they hold pieces of the rows they index,
+ * are kept by triggers and go with those rows, so they fall in the rows' category.
+ */
+const SEARCH_INDEX_CATEGORIES: Record<string, DataCategory> = {
+  person_search: 'people',
+  person_search_key: 'people',
+  inquiry_search: 'inquiries',
+  inquiry_search_key: 'inquiries',
+};
+const FTS5_SHADOW_SUFFIX = /_(data|idx|docsize|config|content)$/;
+
+/** The category of a table in the database (undefined: a table nobody has categorised). */
+export function categoryOfTable(name: string): DataCategory | null | undefined {
+  if (Object.hasOwn(TABLE_CATEGORIES, name)) return TABLE_CATEGORIES[name as keyof typeof TABLE_CATEGORIES];
+  return SEARCH_INDEX_CATEGORIES[name] ?? SEARCH_INDEX_CATEGORIES[name.replace(FTS5_SHADOW_SUFFIX, '')];
+}
