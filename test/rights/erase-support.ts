@@ -40,7 +40,8 @@ function someone(tag: string, email: string): Someone {
     name: `${rand(`${tag}Name`)} ${rand('Surname')}`,
     company: rand(`${tag}Company`),
     role: rand(`${tag}Role`),
-    context: `Portfolio ${rand(`${tag}Context`)} with many sites`,
+    // Markup in a value must come out escaped wherever it is shown.
+    context: `Portfolio ${rand(`${tag}Context`)} <img src="/x" onerror="alert(1)"> with <b>many</b> sites`,
     mailText: [rand(`${tag}Triage`), rand(`${tag}Reply`), rand(`${tag}Attach`), rand(`${tag}Subject`), rand(`${tag}FileName`), rand(`${tag}Elsewhere`)],
   };
   return { ...p, secrets: [p.email, p.name, p.company, p.role, p.context, ...p.mailText] };
@@ -181,10 +182,14 @@ export async function storedBytes(server: TestServer): Promise<string> {
   return parts.join('\n').toLowerCase();
 }
 
+/** Case-insensitive: none of `values` is in `stored`. */
 export function assertNoneOf(stored: string, values: string[], what: string): void {
-  for (const v of values) assert.ok(!stored.includes(v.toLowerCase()), `${what}: ${JSON.stringify(v)} is still stored`);
+  const text = stored.toLowerCase();
+  for (const v of values) assert.ok(!text.includes(v.toLowerCase()), `${what}: ${JSON.stringify(v)} is still stored`);
 }
 
+/** Case-insensitive: every one of `values` is in `stored`. */
 export function assertAllOf(stored: string, values: string[], what: string): void {
-  for (const v of values) assert.ok(stored.includes(v.toLowerCase()), `${what}: ${JSON.stringify(v)} is missing`);
+  const text = stored.toLowerCase();
+  for (const v of values) assert.ok(text.includes(v.toLowerCase()), `${what}: ${JSON.stringify(v)} is missing`);
 }
