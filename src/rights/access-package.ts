@@ -19,7 +19,7 @@
 import type { Deps } from '../deps.ts';
 import { html, type SafeHtml } from '../http/html.ts';
 import { inBatch } from '../unit-of-work.ts';
-import { collectPersonData, countsOf, type PersonData, type StaffActorInput } from './find-person-data.ts';
+import { checkedAddress, collectPersonData, countsOf, type PersonData, type StaffActorInput } from './find-person-data.ts';
 import { attachmentsWithContent } from './person-data-store.ts';
 
 export const ACCESS_PACKAGE_FORMAT = 'lumetrax-access-package';
@@ -209,6 +209,7 @@ export function toAccessPackage(data: PersonData, bytes: Map<string, Uint8Array>
  * `accessPackageJson` and `accessPackageHtml` behind its expiring link.
  */
 export async function buildAccessPackage(deps: Pick<Deps, 'storage' | 'now' | 'mailQueued' | 'signer' | 'policy'>, input: StaffActorInput & { email: string }): Promise<AccessPackage> {
+  checkedAddress(input.email);
   return inBatch(deps, async (uow) => {
     const data = await collectPersonData(uow.trx, deps.signer, input.email);
     const withBytes = await attachmentsWithContent(uow.trx, data.messages.map((m) => m.id));

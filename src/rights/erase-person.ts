@@ -29,7 +29,7 @@ import { subjectKey } from '../people/subject.ts';
 import { scrubAfterDeletion, type ScrubResult } from '../storage/scrub.ts';
 import type { Database } from '../storage/types.ts';
 import { inTransaction } from '../unit-of-work.ts';
-import { collectPersonData, type PersonData, type StaffActorInput } from './find-person-data.ts';
+import { checkedAddress, collectPersonData, type PersonData, type StaffActorInput } from './find-person-data.ts';
 import { deleteByIds, deleteBySubjectKeys, detachThread, insertErasureProof, suppress } from './person-data-store.ts';
 
 /** An active hold, as the retention engine reports it (src/retention/holds.ts). */
@@ -101,6 +101,7 @@ export interface ErasureInput extends StaffActorInput {
 }
 
 export async function erasePerson(deps: Pick<Deps, 'storage' | 'now' | 'mailQueued' | 'signer'>, input: ErasureInput): Promise<ErasureResult> {
+  checkedAddress(input.email);
   const committed = await inTransaction(deps, async (uow) => {
     const trx = uow.trx;
     const at = uow.now.toISOString();

@@ -13,6 +13,7 @@
 import type { Transaction } from 'kysely';
 import type { Deps } from '../deps.ts';
 import type { Signer } from '../http/signing.ts';
+import { isSingleAddress } from '../mail/queue-mail.ts';
 import { normaliseAddress, subjectKeys } from '../people/subject.ts';
 import type { ConsentRecord, Database, Inquiry, OutboxRow, Person } from '../storage/types.ts';
 import { inBatch } from '../unit-of-work.ts';
@@ -67,9 +68,23 @@ function unique<T extends { id: string }>(rows: T[]): T[] {
   return [...new Map(rows.map((r) => [r.id, r])).values()];
 }
 
+/** Bad input to the rights functions (the desk shows `message`; it names no stored value). */
+export class PersonDataError extends Error {
+  readonly code = 'invalid';
+}
+
+/** The address, normalised; refused unless it is one plain address (never a pattern). */
+export function checkedAddress(email: unknown): string {
+  if (typeof email !== 'string') throw new PersonDataError('the email address is missing');
+  const address = normaliseAddress(email);
+  if (address.length === 0) throw new PersonDataError('the email address is empty');
+  if (address.length > 320 || !isSingleAddress(address)) throw new PersonDataError('this is not one email address (name@example.com)');
+  return address;
+}
+
 /** Reads everything about the address in the transaction given (no audit: callers audit). */
 export async function collectPersonData(trx: Transaction<Database>, signer: Signer, email: string): Promise<PersonData> {
-  const address = normaliseAddress(email);
+  const address = checkedAddress(email);
   const keys = subjectKeys(signer, address);
   const person = await personBySubjectKeys(trx, keys);
   const personId = person?.id;
@@ -145,6 +160,7 @@ export interface StaffActorInput {
  * data, so it is audited (the person's id and counts per table; never the address).
  */
 export async function findPersonData(deps: Pick<Deps, 'storage' | 'now' | 'mailQueued' | 'signer'>, input: StaffActorInput & { email: string }): Promise<PersonData> {
+  checkedAddress(input.email);
   return inBatch(deps, async (uow) => {
     const data = await collectPersonData(uow.trx, deps.signer, input.email);
     uow.audit({

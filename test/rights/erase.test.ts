@@ -157,3 +157,25 @@ describe('erasing a person', () => {
     }
   });
 });
+
+describe('bad input to the rights functions', () => {
+  test('an empty, missing or malformed address is refused with a clear message, and nothing is written', async () => {
+    const world = await startWorld();
+    try {
+      const deps = world.server.running.deps;
+      const { buildAccessPackage } = await import('../../src/rights/access-package.ts');
+      const { PersonDataError } = await import('../../src/rights/find-person-data.ts');
+      const count = async () => Number((await deps.storage.db.selectFrom('audit_log').select((e) => e.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+      const before = await count();
+      for (const email of ['', '   ', 'not an address', 'a@b.example, c@d.example', 'a@', '@example.com', 'line@break\n.example', 'x'.repeat(400) + '@example.com', undefined as unknown as string]) {
+        for (const call of [() => erasePerson(deps, { actor, email }), () => findPersonData(deps, { actor, email }), () => buildAccessPackage(deps, { actor, email })]) {
+          await assert.rejects(call(), (e: unknown) => e instanceof PersonDataError && e.code === 'invalid' && /email address/.test(e.message), `refused: ${JSON.stringify(email)}`);
+        }
+      }
+      assert.equal(await count(), before, 'no audit entry, nothing written');
+      assert.equal((await deps.storage.db.selectFrom('suppression').select('subject_key').execute()).length, 0);
+    } finally {
+      await closeWorld(world);
+    }
+  });
+});
