@@ -5,6 +5,7 @@ import * as accounts from './migrations/2026-11-30-accounts.ts';
 import * as auditSignatures from './migrations/2026-11-30-audit-signatures.ts';
 import * as correspondence from './migrations/2026-11-30-correspondence.ts';
 import * as inboxIndexes from './migrations/2026-11-30-inbox-indexes.ts';
+import * as erasure from './migrations/2026-12-01-erasure.ts';
 import * as inboxSearch from './migrations/2026-12-01-inbox-search.ts';
 import * as retention from './migrations/2026-12-01-retention.ts';
 
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-30-audit-signatures': auditSignatures,
   '2026-11-30-correspondence': correspondence,
   '2026-11-30-inbox-indexes': inboxIndexes,
+  '2026-12-01-erasure': erasure,
   '2026-12-01-inbox-search': inboxSearch,
   '2026-12-01-retention': retention,
 };

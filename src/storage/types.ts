@@ -276,6 +276,18 @@ export interface DeletionLogTable {
   finished_at: string;
 }
 
+/** Proof of an erasure: the keyed hash of the address, never the address; counts only. */
+export interface ErasureProofTable {
+  id: string;
+  subject_key: string;
+  erased_at: string;
+  actor: string;
+  /** JSON { table: count }. */
+  erased: string;
+  /** JSON [{ table, count, holdId, kind }]. */
+  kept: string;
+}
+
 export interface Database {
   staff_account: StaffAccountTable;
   staff_setup_link: StaffSetupLinkTable;
@@ -301,6 +313,7 @@ export interface Database {
   retention_hold: RetentionHoldTable;
   retention_run: RetentionRunTable;
   deletion_log: DeletionLogTable;
+  erasure_proof: ErasureProofTable;
 }
 
 export type Person = Selectable<PersonTable>;
