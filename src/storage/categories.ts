@@ -59,6 +59,9 @@ export const TABLE_CATEGORIES = {
   withdrawal_request: 'withdrawal_requests',
   mail_allowance: 'withdrawal_requests',
   suppression: 'suppression',
+  // A keyed hash of an erased address with counts only: kept like the suppression list, so
+  // an erasure can be proven and re-applied after a restore.
+  erasure_proof: 'suppression',
   outbox: 'outbox',
   audit_log: 'audit',
   audit_head: 'audit',
