@@ -25,6 +25,8 @@ import { consoleRoutes } from './console/routes.ts';
 import { retentionConsoleRoutes } from './console/retention.ts';
 import { inboxRoutes } from './console/inbox.ts';
 import { auditRoutes } from './console/audit.ts';
+import { registerAnalytics } from './analytics/routes.ts';
+import { analyticsConsoleRoutes } from './console/analytics.ts';
 
 export interface BuildOptions {
   logger?: boolean | object;
@@ -313,7 +315,9 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
     return reply.send(render(reply, status, { title: titles[status] ?? 'Error', orgName, path: '', noindex: true, body: statusBody(titles[status] ?? 'Error', message) }));
   });
 
-  // Registered after the handlers above so that every route scope inherits them.
+  // Registered after the handlers above so that every route scope inherits them. The
+  // analytics hook counts the public pages' HTML requests, so it comes before them.
+  await registerAnalytics(app, deps);
   await app.register(async (scope) => siteRoutes(scope, deps));
   await app.register(async (scope) => inquiryRoutes(scope, deps));
   await app.register(async (scope) => consentRoutes(scope, deps));
@@ -322,6 +326,7 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
   await app.register(async (scope) => inboxRoutes(scope, deps));
   await app.register(async (scope) => auditRoutes(scope, deps));
   await app.register(async (scope) => retentionConsoleRoutes(scope, deps));
+  await app.register(async (scope) => analyticsConsoleRoutes(scope, deps));
 
   return app;
 }

@@ -65,6 +65,12 @@ const envSchema = z.object({
   SIGN_IN_MAX_FAILURES: intFrom(1, 1000).default(5),
   SIGN_IN_MAX_PER_ADDRESS: intFrom(1, 100_000).default(30),
   SIGN_IN_WINDOW_SECONDS: intFrom(1, 86_400).default(900),
+  // Analytics ingest (src/analytics): events per client address per minute at POST
+  // /api/event, page views per visitor key per minute before the rate layer drops them as
+  // a bot, and how often the in-memory event buffer is written (what a crash may lose).
+  ANALYTICS_RATE_LIMIT_MAX: intFrom(1, 10_000_000).default(120),
+  ANALYTICS_MAX_VIEWS_PER_MINUTE: intFrom(1, 10_000_000).default(30),
+  ANALYTICS_FLUSH_MS: intFrom(50, 10_000).default(1000),
 }).refine((e) => e.HEADERS_TIMEOUT_SECONDS <= e.REQUEST_TIMEOUT_SECONDS, {
   // Node refuses a headers timeout longer than the request timeout.
   path: ['HEADERS_TIMEOUT_SECONDS'],

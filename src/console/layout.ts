@@ -17,6 +17,7 @@ export const consoleSections: Array<{ href: string; label: string; roles: readon
   { href: '/console/audit', label: 'Audit trail', roles: ['privacy', 'admin'] },
   { href: '/console/accounts', label: 'Accounts', roles: ['admin'] },
   { href: '/console/retention', label: 'Retention', roles: ['privacy'] },
+  { href: '/console/analytics', label: 'Analytics', roles: ['admin', 'privacy', 'sales'] },
 ];
 
 export function consoleNav(role: Role | undefined): NavItems {

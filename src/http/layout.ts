@@ -50,6 +50,7 @@ export function page(options: PageOptions): string {
 ${options.noindex ? html`<meta name="robots" content="noindex">` : ''}
 <link rel="stylesheet" href="/static/site.css">
 <link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+${options.nav === undefined ? html`<script src="/static/t.js" defer></script>` : ''}
 </head>
 <body>
 <a class="skip-link" href="#main">Skip to main content</a>

@@ -9,6 +9,7 @@ import type { JobDefinition } from './scheduler.ts';
 import { deleteDeadSessions, deleteExpiredSetupLinks } from '../auth/store.ts';
 import { IMAP_POLL_JOB } from '../correspondence/settings.ts';
 import { RETENTION_SWEEP_JOB, runSweep, sweepCounts } from '../retention/sweep.ts';
+import { ANALYTICS_ROLLUP_JOB, rollUp, rollupEveryMs } from '../analytics/roll-up.ts';
 
 export const MAIL_DELIVERY_JOB = 'outbox.deliver';
 const HOUR = 3600_000;
@@ -72,6 +73,12 @@ export function serviceJobs(deps: Deps, mail: MailWorker | undefined): JobDefini
     // A sweep of a large backlog can take a while; the lease outlasts it.
     leaseMs: 6 * HOUR,
     run: async () => sweepCounts(await runSweep(deps, { trigger: 'job', pauseMs: 2 })),
+  });
+  jobs.push({
+    name: ANALYTICS_ROLLUP_JOB,
+    description: 'turns raw page views of finished hours into aggregates and deletes them in the same transaction; no visitor key remains',
+    everyMs: rollupEveryMs(deps.policy.policy.analytics.rollup_cadence),
+    run: async () => ({ ...(await rollUp(deps)) }),
   });
   if (mail) {
     jobs.push({

@@ -160,6 +160,14 @@ export const policySchema = z
     analytics: z.strictObject({
       raw_event_lifetime_hours: z.number().int().min(1).max(24 * 7),
       rollup_cadence: z.enum(['hourly', 'daily']),
+      // Counts below this show as "fewer than N" in every view and export.
+      small_count_threshold: z.number().int().min(1).max(1000).default(5),
+      // Query parameters kept on a counted path; every other one is stripped.
+      allowed_query_parameters: z.array(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'expected a query parameter name such as utm_source')).default(['utm_source', 'utm_medium', 'utm_campaign']),
+      // Host names besides PUBLIC_URL's whose pages are counted (e.g. www. and the bare domain).
+      hosts: z.array(z.string().regex(/^[a-z0-9.-]+(:\d+)?$/, 'expected a lower-case host name such as www.example.com')).default([]),
+      // A public read-only summary at /stats.
+      public_summary: z.boolean().default(false),
     }),
     notice: z.strictObject({
       required_review: z.string().min(1),

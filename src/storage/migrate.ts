@@ -8,6 +8,7 @@ import * as inboxIndexes from './migrations/2026-11-30-inbox-indexes.ts';
 import * as erasure from './migrations/2026-12-01-erasure.ts';
 import * as inboxSearch from './migrations/2026-12-01-inbox-search.ts';
 import * as retention from './migrations/2026-12-01-retention.ts';
+import * as analytics from './migrations/2026-12-01-analytics.ts';
 
 // A static list rather than a folder scan: the set of migrations is part of the code.
 const migrations: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-01-erasure': erasure,
   '2026-12-01-inbox-search': inboxSearch,
   '2026-12-01-retention': retention,
+  '2026-12-01-analytics': analytics,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

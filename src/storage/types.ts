@@ -314,6 +314,44 @@ export interface Database {
   retention_run: RetentionRunTable;
   deletion_log: DeletionLogTable;
   erasure_proof: ErasureProofTable;
+  analytics_event: AnalyticsEventTable;
+  analytics_hourly: AnalyticsHourlyTable;
+  analytics_visits: AnalyticsVisitsTable;
+  analytics_bots: AnalyticsBotsTable;
+}
+
+/** The dimensions of a page view ('' for none). `hour` is UTC, YYYY-MM-DDTHH. */
+export interface AnalyticsDimensions {
+  hour: string;
+  path: string;
+  source: string;
+  referrer_host: string;
+  campaign: string;
+  device: string;
+  country: string;
+}
+
+/** A raw page view, kept only until the next rollup. `visitor` is an HMAC under the day's secret. */
+export interface AnalyticsEventTable extends AnalyticsDimensions {
+  visitor: string;
+}
+
+export interface AnalyticsHourlyTable extends AnalyticsDimensions {
+  visitors: number;
+  pageviews: number;
+}
+
+export interface AnalyticsVisitsTable {
+  hour: string;
+  visits: number;
+  pageviews: number;
+  bounces: number;
+}
+
+export interface AnalyticsBotsTable {
+  hour: string;
+  layer: string;
+  dropped: number;
 }
 
 export type Person = Selectable<PersonTable>;

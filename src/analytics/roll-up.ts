@@ -1,0 +1,20 @@
+// The rollup job: raw events of every finished UTC hour become aggregates and are deleted
+// in the same transaction, so a crash mid-rollup leaves the raw rows for the next run
+// (nothing lost, nothing counted twice). The hour in progress is left alone so that its
+// visits are counted whole; events of a past hour written late (the buffer's last second)
+// are added to that hour by the next run. After it, no visitor key remains in the database.
+import type { Deps } from '../deps.ts';
+import { inTransaction } from '../unit-of-work.ts';
+import { hourOf } from './collect.ts';
+import { rollUpEvents } from './store.ts';
+
+export const ANALYTICS_ROLLUP_JOB = 'analytics.rollup';
+
+export async function rollUp(deps: Pick<Deps, 'storage' | 'now' | 'mailQueued'>, options: { beforeHour?: string } = {}): Promise<{ events: number; aggregates: number; hours: number }> {
+  const beforeHour = options.beforeHour ?? hourOf(deps.now());
+  return inTransaction(deps, ({ trx }) => rollUpEvents(trx, beforeHour));
+}
+
+export function rollupEveryMs(cadence: 'hourly' | 'daily'): number {
+  return cadence === 'hourly' ? 3600_000 : 24 * 3600_000;
+}

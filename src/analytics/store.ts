@@ -1,0 +1,135 @@
+// Analytics SQL: raw events in, rollups, and the dashboard's reads of the aggregates.
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { AnalyticsEventTable, Database } from '../storage/types.ts';
+import { insertChunks } from '../storage/insert-chunks.ts';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export async function insertEvents(db: Db, rows: AnalyticsEventTable[]): Promise<void> {
+  for (const chunk of insertChunks(rows, 8)) await db.insertInto('analytics_event').values(chunk).execute();
+}
+
+export async function addBotCounts(db: Db, rows: Array<{ hour: string; layer: string; dropped: number }>): Promise<void> {
+  if (rows.length === 0) return;
+  await db
+    .insertInto('analytics_bots')
+    .values(rows)
+    .onConflict((oc) => oc.columns(['hour', 'layer']).doUpdateSet({ dropped: sql`analytics_bots.dropped + excluded.dropped` }))
+    .execute();
+}
+
+const DIMENSIONS = ['hour', 'path', 'source', 'referrer_host', 'campaign', 'device', 'country'] as const;
+
+/**
+ * Rolls every raw event before `beforeHour` into the aggregates (added to what an earlier
+ * run stored for the same hour, e.g. a late-flushed event) and deletes those events. The
+ * caller runs it in one transaction, so a crash leaves either all of it or none.
+ */
+export async function rollUpEvents(trx: Transaction<Database>, beforeHour: string): Promise<{ events: number; aggregates: number; hours: number }> {
+  const hourly = await trx
+    .insertInto('analytics_hourly')
+    .columns([...DIMENSIONS, 'visitors', 'pageviews'])
+    .expression((eb) =>
+      eb
+        .selectFrom('analytics_event')
+        .select([...DIMENSIONS, sql<number>`count(distinct visitor)`.as('visitors'), sql<number>`count(*)`.as('pageviews')])
+        .where('hour', '<', beforeHour)
+        .groupBy([...DIMENSIONS]),
+    )
+    .onConflict((oc) =>
+      oc.columns([...DIMENSIONS]).doUpdateSet({
+        visitors: sql`analytics_hourly.visitors + excluded.visitors`,
+        pageviews: sql`analytics_hourly.pageviews + excluded.pageviews`,
+      }),
+    )
+    .executeTakeFirst();
+  // A visit is one visitor key's page views within one hour; a bounce, a visit of one view.
+  const visits = await trx
+    .insertInto('analytics_visits')
+    .columns(['hour', 'visits', 'pageviews', 'bounces'])
+    .expression((eb) =>
+      eb
+        .selectFrom(
+          eb
+            .selectFrom('analytics_event')
+            .select(['hour', 'visitor', sql<number>`count(*)`.as('n')])
+            .where('hour', '<', beforeHour)
+            .groupBy(['hour', 'visitor'])
+            .as('v'),
+        )
+        .select(['v.hour', sql<number>`count(*)`.as('visits'), sql<number>`sum(v.n)`.as('pageviews'), sql<number>`sum(case when v.n = 1 then 1 else 0 end)`.as('bounces')])
+        .where(sql<boolean>`true`)
+        .groupBy('v.hour'),
+    )
+    .onConflict((oc) =>
+      oc.column('hour').doUpdateSet({
+        visits: sql`analytics_visits.visits + excluded.visits`,
+        pageviews: sql`analytics_visits.pageviews + excluded.pageviews`,
+        bounces: sql`analytics_visits.bounces + excluded.bounces`,
+      }),
+    )
+    .executeTakeFirst();
+  const deleted = await trx.deleteFrom('analytics_event').where('hour', '<', beforeHour).executeTakeFirst();
+  return { events: Number(deleted.numDeletedRows), aggregates: Number(hourly.numInsertedOrUpdatedRows ?? 0), hours: Number(visits.numInsertedOrUpdatedRows ?? 0) };
+}
+
+export async function countRawEvents(db: Db): Promise<number> {
+  const row = await db.selectFrom('analytics_event').select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export interface Totals {
+  visits: number;
+  pageviews: number;
+  bounces: number;
+}
+
+/** Hours are half-open: from <= hour < to. */
+export async function totals(db: Db, from: string, to: string): Promise<Totals> {
+  const row = await db
+    .selectFrom('analytics_visits')
+    .select([sql<number>`coalesce(sum(visits), 0)`.as('visits'), sql<number>`coalesce(sum(pageviews), 0)`.as('pageviews'), sql<number>`coalesce(sum(bounces), 0)`.as('bounces')])
+    .where('hour', '>=', from)
+    .where('hour', '<', to)
+    .executeTakeFirstOrThrow();
+  return { visits: Number(row.visits), pageviews: Number(row.pageviews), bounces: Number(row.bounces) };
+}
+
+/** Visits and page views per bucket: the first `prefixLength` characters of the hour (10 = day, 13 = hour). */
+export async function series(db: Db, from: string, to: string, prefixLength: 10 | 13): Promise<Array<{ bucket: string; visits: number; pageviews: number }>> {
+  const bucket = sql<string>`substr(hour, 1, ${sql.lit(prefixLength)})`;
+  const rows = await db
+    .selectFrom('analytics_visits')
+    .select([bucket.as('bucket'), sql<number>`sum(visits)`.as('visits'), sql<number>`sum(pageviews)`.as('pageviews')])
+    .where('hour', '>=', from)
+    .where('hour', '<', to)
+    .groupBy(bucket)
+    .orderBy(bucket)
+    .execute();
+  return rows.map((r) => ({ bucket: r.bucket, visits: Number(r.visits), pageviews: Number(r.pageviews) }));
+}
+
+export type Breakdown = 'path' | 'source' | 'referrer_host' | 'campaign' | 'device' | 'country';
+
+/** The top values of one dimension by page views (visitors summed per hour). '' (none) is left out except for source. */
+export async function breakdown(db: Db, dimension: Breakdown, from: string, to: string, limit: number): Promise<Array<{ key: string; visitors: number; pageviews: number }>> {
+  let q = db
+    .selectFrom('analytics_hourly')
+    .select([sql.ref<string>(dimension).as('key'), sql<number>`sum(visitors)`.as('visitors'), sql<number>`sum(pageviews)`.as('pageviews')])
+    .where('hour', '>=', from)
+    .where('hour', '<', to);
+  if (dimension !== 'source' && dimension !== 'device') q = q.where(dimension, '<>', '');
+  const rows = await q.groupBy(dimension).orderBy(sql`sum(pageviews)`, 'desc').orderBy(dimension).limit(limit).execute();
+  return rows.map((r) => ({ key: r.key, visitors: Number(r.visitors), pageviews: Number(r.pageviews) }));
+}
+
+export async function botCounts(db: Db, from: string, to: string): Promise<Array<{ layer: string; dropped: number }>> {
+  const rows = await db
+    .selectFrom('analytics_bots')
+    .select(['layer', sql<number>`sum(dropped)`.as('dropped')])
+    .where('hour', '>=', from)
+    .where('hour', '<', to)
+    .groupBy('layer')
+    .execute();
+  return rows.map((r) => ({ layer: r.layer, dropped: Number(r.dropped) }));
+}
