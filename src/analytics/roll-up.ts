@@ -7,12 +7,16 @@ import type { Deps } from '../deps.ts';
 import { inTransaction } from '../unit-of-work.ts';
 import { hourOf } from './collect.ts';
 import { rollUpEvents } from './store.ts';
+import { clearWriteAheadLog } from '../storage/wal.ts';
 
 export const ANALYTICS_ROLLUP_JOB = 'analytics.rollup';
 
 export async function rollUp(deps: Pick<Deps, 'storage' | 'now' | 'mailQueued'>, options: { beforeHour?: string } = {}): Promise<{ events: number; aggregates: number; hours: number }> {
   const beforeHour = options.beforeHour ?? hourOf(deps.now());
-  return inTransaction(deps, ({ trx }) => rollUpEvents(trx, beforeHour));
+  const result = await inTransaction(deps, ({ trx }) => rollUpEvents(trx, beforeHour));
+  // The deleted rows' visitor keys must not survive in SQLite's WAL either.
+  if (result.events > 0) await clearWriteAheadLog(deps.storage);
+  return result;
 }
 
 export function rollupEveryMs(cadence: 'hourly' | 'daily'): number {

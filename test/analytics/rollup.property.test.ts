@@ -1,0 +1,126 @@
+// Property tests of the rollup on both databases: the aggregates equal the raw events they
+// replace; a rollup that dies before COMMIT changes nothing, and its rerun neither loses
+// nor doubles; a rerun with nothing new is a no-op; events written late to a rolled-up
+// hour are added to it.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { sql } from 'kysely';
+import { rollUpEvents, insertEvents } from '../../src/analytics/store.ts';
+import type { AnalyticsEventTable } from '../../src/storage/types.ts';
+import { availableDbKinds, testDb } from '../support/db.ts';
+
+const { kinds, skipped } = await availableDbKinds();
+if (skipped) console.log(skipped);
+
+const eventArb = fc.record({
+  hour: fc.constantFrom('2026-11-29T10', '2026-11-29T11', '2026-11-29T12'),
+  path: fc.constantFrom('/', '/demo', '/contact', '/privacy?utm_campaign=x'),
+  source: fc.constantFrom('direct', 'search', 'social', 'other'),
+  referrer_host: fc.constantFrom('', 'google.com', 'example.org'),
+  campaign: fc.constantFrom('', 'x'),
+  device: fc.constantFrom('mobile', 'tablet', 'desktop'),
+  country: fc.constantFrom('', 'GB', 'IE', 'US'),
+  visitor: fc.constantFrom('k1', 'k2', 'k3', 'k4', 'k5'),
+});
+
+const DIMS = ['hour', 'path', 'source', 'referrer_host', 'campaign', 'device', 'country'] as const;
+
+function expected(events: AnalyticsEventTable[]) {
+  const hourly = new Map<string, { visitors: Set<string>; pageviews: number }>();
+  const perVisit = new Map<string, number>();
+  for (const e of events) {
+    const key = DIMS.map((d) => e[d]).join('|');
+    const h = hourly.get(key) ?? { visitors: new Set(), pageviews: 0 };
+    h.visitors.add(e.visitor);
+    h.pageviews++;
+    hourly.set(key, h);
+    perVisit.set(`${e.hour}|${e.visitor}`, (perVisit.get(`${e.hour}|${e.visitor}`) ?? 0) + 1);
+  }
+  const visits = new Map<string, { visits: number; pageviews: number; bounces: number }>();
+  for (const [key, n] of perVisit) {
+    const hour = key.split('|')[0];
+    const v = visits.get(hour) ?? { visits: 0, pageviews: 0, bounces: 0 };
+    v.visits++;
+    v.pageviews += n;
+    if (n === 1) v.bounces++;
+    visits.set(hour, v);
+  }
+  return {
+    hourly: [...hourly].map(([key, h]) => `${key}|${h.visitors.size}|${h.pageviews}`).sort(),
+    visits: [...visits].map(([hour, v]) => `${hour}|${v.visits}|${v.pageviews}|${v.bounces}`).sort(),
+  };
+}
+
+for (const kind of kinds) {
+  describe(`analytics rollup properties (${kind})`, () => {
+    let ctx: Awaited<ReturnType<typeof testDb>>;
+    before(async () => {
+      ctx = await testDb(kind);
+    });
+    after(async () => {
+      await ctx?.close();
+    });
+
+    async function reset() {
+      for (const t of ['analytics_event', 'analytics_hourly', 'analytics_visits'] as const) await ctx.storage.db.deleteFrom(t).execute();
+    }
+    async function stored() {
+      const db = ctx.storage.db;
+      const hourly = (await db.selectFrom('analytics_hourly').selectAll().execute()).map((r) => `${DIMS.map((d) => r[d]).join('|')}|${Number(r.visitors)}|${Number(r.pageviews)}`).sort();
+      const visits = (await db.selectFrom('analytics_visits').selectAll().execute()).map((r) => `${r.hour}|${Number(r.visits)}|${Number(r.pageviews)}|${Number(r.bounces)}`).sort();
+      const raw = Number((await db.selectFrom('analytics_event').select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow()).n);
+      return { hourly, visits, raw };
+    }
+
+    test('rollup totals equal the raw events; a crash before COMMIT changes nothing; reruns neither lose nor double', async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(eventArb, { minLength: 0, maxLength: 60 }), fc.boolean(), async (events, crash) => {
+          await reset();
+          await insertEvents(ctx.storage.db, events);
+          if (crash) {
+            // The rollup runs whole, then the process "dies" before COMMIT.
+            await assert.rejects(
+              ctx.storage.db.transaction().execute(async (trx) => {
+                await rollUpEvents(trx, '2026-11-29T13');
+                throw new Error('crash');
+              }),
+              /crash/,
+            );
+            const untouched = await stored();
+            assert.deepEqual(untouched, { hourly: [], visits: [], raw: events.length });
+          }
+          const result = await ctx.storage.db.transaction().execute((trx) => rollUpEvents(trx, '2026-11-29T13'));
+          assert.equal(result.events, events.length);
+          const want = expected(events);
+          assert.deepEqual(await stored(), { ...want, raw: 0 });
+          // Nothing new: a rerun is a no-op.
+          await ctx.storage.db.transaction().execute((trx) => rollUpEvents(trx, '2026-11-29T13'));
+          assert.deepEqual(await stored(), { ...want, raw: 0 });
+        }),
+        { numRuns: 25 },
+      );
+    });
+
+    test('only finished hours are rolled up; late events are added to their hour; page views are never lost or doubled', async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(eventArb, { minLength: 1, maxLength: 40 }), fc.array(eventArb, { maxLength: 20 }), async (first, late) => {
+          await reset();
+          await insertEvents(ctx.storage.db, first);
+          await ctx.storage.db.transaction().execute((trx) => rollUpEvents(trx, '2026-11-29T12'));
+          const inProgress = first.filter((e) => e.hour === '2026-11-29T12').length;
+          assert.equal((await stored()).raw, inProgress, 'the hour in progress stays raw');
+          await insertEvents(ctx.storage.db, late);
+          await ctx.storage.db.transaction().execute((trx) => rollUpEvents(trx, '2026-11-29T13'));
+          const all = [...first, ...late];
+          const s = await stored();
+          const sum = (rows: string[], col: number) => rows.reduce((n, r) => n + Number(r.split('|')[col]), 0);
+          assert.equal(sum(s.hourly, 8), all.length, 'page views in the aggregates');
+          assert.equal(sum(s.visits, 2), all.length, 'page views in the visit totals');
+          assert.equal(s.raw, 0);
+        }),
+        { numRuns: 20 },
+      );
+    });
+  });
+}
