@@ -11,7 +11,7 @@ import { clearWriteAheadLog } from '../storage/wal.ts';
 
 export const ANALYTICS_ROLLUP_JOB = 'analytics.rollup';
 
-export async function rollUp(deps: Pick<Deps, 'storage' | 'now' | 'mailQueued'>, options: { beforeHour?: string } = {}): Promise<{ events: number; aggregates: number; hours: number }> {
+export async function rollUp(deps: Pick<Deps, 'storage' | 'now' | 'mailQueued'>, options: { beforeHour?: string } = {}): Promise<{ events: number; aggregates: number; breakdowns: number; hours: number }> {
   const beforeHour = options.beforeHour ?? hourOf(deps.now());
   const result = await inTransaction(deps, ({ trx }) => rollUpEvents(trx, beforeHour));
   // The deleted rows' visitor keys must not survive in SQLite's WAL either.

@@ -19,13 +19,14 @@ export async function addBotCounts(db: Db, rows: Array<{ hour: string; layer: st
 }
 
 const DIMENSIONS = ['hour', 'path', 'source', 'referrer_host', 'campaign', 'device', 'country'] as const;
+const BREAKDOWNS = ['path', 'source', 'referrer_host', 'campaign', 'device', 'country'] as const;
 
 /**
  * Rolls every raw event before `beforeHour` into the aggregates (added to what an earlier
  * run stored for the same hour, e.g. a late-flushed event) and deletes those events. The
  * caller runs it in one transaction, so a crash leaves either all of it or none.
  */
-export async function rollUpEvents(trx: Transaction<Database>, beforeHour: string): Promise<{ events: number; aggregates: number; hours: number }> {
+export async function rollUpEvents(trx: Transaction<Database>, beforeHour: string): Promise<{ events: number; aggregates: number; breakdowns: number; hours: number }> {
   const hourly = await trx
     .insertInto('analytics_hourly')
     .columns([...DIMENSIONS, 'visitors', 'pageviews'])
@@ -43,6 +44,28 @@ export async function rollUpEvents(trx: Transaction<Database>, beforeHour: strin
       }),
     )
     .executeTakeFirst();
+  // Each dimension on its own, so a table's visitors are distinct within the hour.
+  let breakdowns = 0;
+  for (const dimension of BREAKDOWNS) {
+    const r = await trx
+      .insertInto('analytics_breakdown')
+      .columns(['hour', 'dimension', 'value', 'visitors', 'pageviews'])
+      .expression((eb) =>
+        eb
+          .selectFrom('analytics_event')
+          .select(['hour', sql.lit(dimension).as('dimension'), sql.ref<string>(dimension).as('value'), sql<number>`count(distinct visitor)`.as('visitors'), sql<number>`count(*)`.as('pageviews')])
+          .where('hour', '<', beforeHour)
+          .groupBy(['hour', dimension]),
+      )
+      .onConflict((oc) =>
+        oc.columns(['dimension', 'hour', 'value']).doUpdateSet({
+          visitors: sql`analytics_breakdown.visitors + excluded.visitors`,
+          pageviews: sql`analytics_breakdown.pageviews + excluded.pageviews`,
+        }),
+      )
+      .executeTakeFirst();
+    breakdowns += Number(r.numInsertedOrUpdatedRows ?? 0);
+  }
   // A visit is one visitor key's page views within one hour; a bounce, a visit of one view.
   const visits = await trx
     .insertInto('analytics_visits')
@@ -70,7 +93,7 @@ export async function rollUpEvents(trx: Transaction<Database>, beforeHour: strin
     )
     .executeTakeFirst();
   const deleted = await trx.deleteFrom('analytics_event').where('hour', '<', beforeHour).executeTakeFirst();
-  return { events: Number(deleted.numDeletedRows), aggregates: Number(hourly.numInsertedOrUpdatedRows ?? 0), hours: Number(visits.numInsertedOrUpdatedRows ?? 0) };
+  return { events: Number(deleted.numDeletedRows), aggregates: Number(hourly.numInsertedOrUpdatedRows ?? 0), breakdowns, hours: Number(visits.numInsertedOrUpdatedRows ?? 0) };
 }
 
 export async function countRawEvents(db: Db): Promise<number> {
@@ -111,15 +134,16 @@ export async function series(db: Db, from: string, to: string, prefixLength: 10 
 
 export type Breakdown = 'path' | 'source' | 'referrer_host' | 'campaign' | 'device' | 'country';
 
-/** The top values of one dimension by page views (visitors summed per hour). '' (none) is left out except for source. */
+/** The top values of one dimension by page views (visitors distinct per hour, summed). '' (none) is left out except for source and device. */
 export async function breakdown(db: Db, dimension: Breakdown, from: string, to: string, limit: number): Promise<Array<{ key: string; visitors: number; pageviews: number }>> {
   let q = db
-    .selectFrom('analytics_hourly')
-    .select([sql.ref<string>(dimension).as('key'), sql<number>`sum(visitors)`.as('visitors'), sql<number>`sum(pageviews)`.as('pageviews')])
+    .selectFrom('analytics_breakdown')
+    .select(['value as key', sql<number>`sum(visitors)`.as('visitors'), sql<number>`sum(pageviews)`.as('pageviews')])
+    .where('dimension', '=', dimension)
     .where('hour', '>=', from)
     .where('hour', '<', to);
-  if (dimension !== 'source' && dimension !== 'device') q = q.where(dimension, '<>', '');
-  const rows = await q.groupBy(dimension).orderBy(sql`sum(pageviews)`, 'desc').orderBy(dimension).limit(limit).execute();
+  if (dimension !== 'source' && dimension !== 'device' && dimension !== 'country') q = q.where('value', '<>', '');
+  const rows = await q.groupBy('value').orderBy(sql`sum(pageviews)`, 'desc').orderBy('value').limit(limit).execute();
   return rows.map((r) => ({ key: r.key, visitors: Number(r.visitors), pageviews: Number(r.pageviews) }));
 }
 

@@ -317,6 +317,7 @@ export interface Database {
   analytics_event: AnalyticsEventTable;
   analytics_hourly: AnalyticsHourlyTable;
   analytics_visits: AnalyticsVisitsTable;
+  analytics_breakdown: AnalyticsBreakdownTable;
   analytics_bots: AnalyticsBotsTable;
 }
 
@@ -337,6 +338,14 @@ export interface AnalyticsEventTable extends AnalyticsDimensions {
 }
 
 export interface AnalyticsHourlyTable extends AnalyticsDimensions {
+  visitors: number;
+  pageviews: number;
+}
+
+export interface AnalyticsBreakdownTable {
+  hour: string;
+  dimension: string;
+  value: string;
   visitors: number;
   pageviews: number;
 }

@@ -37,6 +37,16 @@ function expected(events: AnalyticsEventTable[]) {
     hourly.set(key, h);
     perVisit.set(`${e.hour}|${e.visitor}`, (perVisit.get(`${e.hour}|${e.visitor}`) ?? 0) + 1);
   }
+  const breakdown = new Map<string, { visitors: Set<string>; pageviews: number }>();
+  for (const e of events) {
+    for (const d of DIMS.slice(1)) {
+      const key = `${e.hour}|${d}|${e[d]}`;
+      const b = breakdown.get(key) ?? { visitors: new Set(), pageviews: 0 };
+      b.visitors.add(e.visitor);
+      b.pageviews++;
+      breakdown.set(key, b);
+    }
+  }
   const visits = new Map<string, { visits: number; pageviews: number; bounces: number }>();
   for (const [key, n] of perVisit) {
     const hour = key.split('|')[0];
@@ -49,6 +59,7 @@ function expected(events: AnalyticsEventTable[]) {
   return {
     hourly: [...hourly].map(([key, h]) => `${key}|${h.visitors.size}|${h.pageviews}`).sort(),
     visits: [...visits].map(([hour, v]) => `${hour}|${v.visits}|${v.pageviews}|${v.bounces}`).sort(),
+    breakdown: [...breakdown].map(([key, b]) => `${key}|${b.visitors.size}|${b.pageviews}`).sort(),
   };
 }
 
@@ -63,14 +74,15 @@ for (const kind of kinds) {
     });
 
     async function reset() {
-      for (const t of ['analytics_event', 'analytics_hourly', 'analytics_visits'] as const) await ctx.storage.db.deleteFrom(t).execute();
+      for (const t of ['analytics_event', 'analytics_hourly', 'analytics_visits', 'analytics_breakdown'] as const) await ctx.storage.db.deleteFrom(t).execute();
     }
     async function stored() {
       const db = ctx.storage.db;
       const hourly = (await db.selectFrom('analytics_hourly').selectAll().execute()).map((r) => `${DIMS.map((d) => r[d]).join('|')}|${Number(r.visitors)}|${Number(r.pageviews)}`).sort();
       const visits = (await db.selectFrom('analytics_visits').selectAll().execute()).map((r) => `${r.hour}|${Number(r.visits)}|${Number(r.pageviews)}|${Number(r.bounces)}`).sort();
+      const breakdown = (await db.selectFrom('analytics_breakdown').selectAll().execute()).map((r) => `${r.hour}|${r.dimension}|${r.value}|${Number(r.visitors)}|${Number(r.pageviews)}`).sort();
       const raw = Number((await db.selectFrom('analytics_event').select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow()).n);
-      return { hourly, visits, raw };
+      return { hourly, visits, breakdown, raw };
     }
 
     test('rollup totals equal the raw events; a crash before COMMIT changes nothing; reruns neither lose nor double', async () => {
@@ -88,7 +100,7 @@ for (const kind of kinds) {
               /crash/,
             );
             const untouched = await stored();
-            assert.deepEqual(untouched, { hourly: [], visits: [], raw: events.length });
+            assert.deepEqual(untouched, { hourly: [], visits: [], breakdown: [], raw: events.length });
           }
           const result = await ctx.storage.db.transaction().execute((trx) => rollUpEvents(trx, '2026-11-29T13'));
           assert.equal(result.events, events.length);

@@ -35,6 +35,18 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addPrimaryKeyConstraint('analytics_hourly_pk', ['hour', 'path', 'source', 'referrer_host', 'campaign', 'device', 'country'])
     .execute();
 
+  // Per hour and dimension value: distinct visitors counted on that one dimension (a
+  // visitor who saw two pages counts once for their country), for the dashboard's tables.
+  await db.schema
+    .createTable('analytics_breakdown')
+    .addColumn('hour', 'text', (c) => c.notNull())
+    .addColumn('dimension', 'text', (c) => c.notNull())
+    .addColumn('value', 'text', (c) => c.notNull())
+    .addColumn('visitors', 'integer', (c) => c.notNull())
+    .addColumn('pageviews', 'integer', (c) => c.notNull())
+    .addPrimaryKeyConstraint('analytics_breakdown_pk', ['dimension', 'hour', 'value'])
+    .execute();
+
   // Per hour: visits (a visitor's page views within one UTC hour), their page views and
   // the visits of a single page view (bounces), for the headline figures.
   await db.schema
@@ -56,5 +68,5 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const t of ['analytics_bots', 'analytics_visits', 'analytics_hourly', 'analytics_event']) await db.schema.dropTable(t).execute();
+  for (const t of ['analytics_bots', 'analytics_visits', 'analytics_breakdown', 'analytics_hourly', 'analytics_event']) await db.schema.dropTable(t).execute();
 }
