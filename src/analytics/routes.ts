@@ -68,7 +68,7 @@ export async function registerAnalytics(app: FastifyInstance, deps: Deps): Promi
     return cachedSite.value;
   };
   const ctx: CollectContext = {
-    secret: (at) => secret.current(at),
+    secret: (at) => secret.hmacKey(at),
     country: countryOf,
     overRate: (visitor, at) => {
       const minute = Math.floor(at.getTime() / 60_000);
