@@ -1,12 +1,19 @@
 // Analytics SQL: raw events in, rollups, and the dashboard's reads of the aggregates.
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { AnalyticsEventTable, Database } from '../storage/types.ts';
-import { insertChunks } from '../storage/insert-chunks.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
+// Rows go in statements of 512, 64, 8 or 1 rows: four statement shapes in all. A statement
+// per batch size would fill SQLite's prepared-statement cache with hundreds of large
+// statements, each holding its own memory (the ingest's peak RSS grew by tens of MB).
+const SHAPES = [512, 64, 8, 1];
+
 export async function insertEvents(db: Db, rows: AnalyticsEventTable[]): Promise<void> {
-  for (const chunk of insertChunks(rows, 8)) await db.insertInto('analytics_event').values(chunk).execute();
+  let i = 0;
+  for (const size of SHAPES) {
+    for (; i + size <= rows.length; i += size) await db.insertInto('analytics_event').values(rows.slice(i, i + size)).execute();
+  }
 }
 
 export async function addBotCounts(db: Db, rows: Array<{ hour: string; layer: string; dropped: number }>): Promise<void> {

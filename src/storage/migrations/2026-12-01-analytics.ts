@@ -46,6 +46,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('pageviews', 'integer', (c) => c.notNull())
     .addPrimaryKeyConstraint('analytics_breakdown_pk', ['dimension', 'hour', 'value'])
     .execute();
+  // Covering: a dashboard table (one dimension over a range of hours) is read from the
+  // index alone (bench/analytics.ts: 30 days over 1,000,000 views).
+  await db.schema.createIndex('analytics_breakdown_cover').on('analytics_breakdown').columns(['dimension', 'hour', 'value', 'visitors', 'pageviews']).execute();
 
   // Per hour: visits (a visitor's page views within one UTC hour), their page views and
   // the visits of a single page view (bounces), for the headline figures.
