@@ -248,6 +248,11 @@ export const policySchema = z
     for (const category of CATEGORY_IDS) {
       if (!covered.has(category)) ctx.addIssue({ code: 'custom', path: ['retention', 'rules'], message: `no rule covers the stored category ${category} (${Object.values(DATA_CATEGORIES[category].events as Record<string, string>)[0]})` });
     }
+    // Raw events wait for the rollup: up to the hour in progress plus one cadence.
+    const rawHours = p.analytics.rollup_cadence === 'hourly' ? 2 : 25;
+    if (p.analytics.raw_event_lifetime_hours < rawHours) {
+      ctx.addIssue({ code: 'custom', path: ['analytics', 'raw_event_lifetime_hours'], message: `must be at least ${rawHours} with rollup_cadence ${p.analytics.rollup_cadence}: raw events wait for the hour to end and then for the next rollup` });
+    }
     const cookieNames = new Set<string>();
     p.cookies.forEach((c, i) => {
       if (cookieNames.has(c.name)) ctx.addIssue({ code: 'custom', path: ['cookies', i, 'name'], message: `duplicate cookie "${c.name}"` });
