@@ -21,6 +21,7 @@ import { parseDashboardQuery, readDashboard } from './dashboard.ts';
 import { dashboardBody } from './views.ts';
 
 const EVENT_BODY_LIMIT = 2048;
+const MAX_TRACKED = 20_000;
 const COUNTED_PATHS = /^\/(?!console(?:\/|$)|api\/|static\/|healthz$)/;
 
 export interface Analytics {
@@ -41,7 +42,6 @@ function ownSite(deps: Deps): { origins: Set<string>; hosts: Set<string>; site: 
   const url = new URL(deps.config.publicUrl);
   const hosts = new Set<string>([url.host, ...deps.policy.policy.analytics.hosts]);
   const origins = new Set<string>([...hosts].map((h) => `${url.protocol}//${h}`));
-  if (url.protocol === 'https:') for (const h of deps.policy.policy.analytics.hosts) origins.add(`https://${h}`);
   return { origins, hosts, site: url.host };
 }
 
@@ -76,7 +76,11 @@ export async function registerAnalytics(app: FastifyInstance, deps: Deps): Promi
         rateMinute = minute;
         viewsByKey = new Map();
       }
-      const n = (viewsByKey.get(visitor) ?? 0) + 1;
+      const seen = viewsByKey.get(visitor);
+      // Bounded: past MAX_TRACKED keys in one minute (a flood of new addresses, which a
+      // per-key budget cannot stop anyway), new keys are not tracked until the next minute.
+      if (seen === undefined && viewsByKey.size >= MAX_TRACKED) return false;
+      const n = (seen ?? 0) + 1;
       viewsByKey.set(visitor, n);
       return n > config.analyticsMaxViewsPerMinute;
     },

@@ -29,9 +29,10 @@ describe('the tracker in a real browser', () => {
     await server?.close();
   });
 
-  async function open(options: { gpc?: boolean; noBeacon?: boolean } = {}) {
+  async function open(options: { gpc?: boolean; dnt?: boolean; noBeacon?: boolean } = {}) {
     // A desktop Chrome's user agent: the headless one is (rightly) dropped as a bot.
-    const context = await browser.newContext({ userAgent: CHROME_UA, locale: 'en-GB', extraHTTPHeaders: options.gpc ? { 'Sec-GPC': '1' } : {} });
+    const context = await browser.newContext({ userAgent: CHROME_UA, locale: 'en-GB', extraHTTPHeaders: options.gpc ? { 'Sec-GPC': '1' } : options.dnt ? { DNT: '1' } : {} });
+    if (options.dnt) await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'doNotTrack', { get: () => '1' }));
     if (options.gpc) await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true }));
     if (options.noBeacon) await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'sendBeacon', { value: undefined }));
     const events: string[] = [];
@@ -93,6 +94,21 @@ describe('the tracker in a real browser', () => {
       assert.equal(await page.evaluate(() => (navigator as unknown as { globalPrivacyControl: boolean }).globalPrivacyControl), true);
       await page.evaluate(() => history.pushState({}, '', '/another'));
       await page.evaluate(() => history.back());
+      await page.waitForTimeout(500);
+      assert.deepEqual(events, []);
+      await flush(server);
+      assert.deepEqual(await rawEvents(server), []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('with Do Not Track on, no request goes out and the server counts nothing', async () => {
+    await server.running.deps.storage.db.deleteFrom('analytics_event').execute();
+    const { context, page, events } = await open({ dnt: true });
+    try {
+      await page.goto(`${server.url}/privacy`, { waitUntil: 'load' });
+      await page.evaluate(() => history.pushState({}, '', '/privacy/elsewhere'));
       await page.waitForTimeout(500);
       assert.deepEqual(events, []);
       await flush(server);
