@@ -77,6 +77,14 @@ export const TABLE_CATEGORIES = {
   // No personal data: job bookkeeping and the IMAP poller's place in its mailbox.
   job_state: null,
   imap_state: null,
+  // Analytics: totals only, and raw page views whose one per-visitor value (a keyed hash
+  // under a daily secret) the rollup deletes within hours; their lifetime is the policy's
+  // analytics.raw_event_lifetime_hours, kept by the job analytics.rollup, not the sweep.
+  analytics_event: null,
+  analytics_hourly: null,
+  analytics_breakdown: null,
+  analytics_visits: null,
+  analytics_bots: null,
 } as const satisfies Record<keyof Database, DataCategory | null>;
 
 /**
