@@ -54,9 +54,15 @@ describe('the tracker in a real browser', () => {
     return found;
   }
 
-  test('the tracker is small and first-party', () => {
-    const size = gzipSync(readFileSync(`${projectRoot}/public/t.js`), { level: 9 }).length;
+  test('the tracker is small, first-party, and names no cookie, storage or fingerprinting API', () => {
+    const source = readFileSync(`${projectRoot}/public/t.js`, 'utf8');
+    const size = gzipSync(source, { level: 9 }).length;
     assert.ok(size < 1000, `tracker is ${size} bytes gzipped`);
+    const code = source.replace(/\/\*[\s\S]*?\*\//g, '');
+    const forbidden = /cookie|localStorage|sessionStorage|indexedDB|caches|openDatabase|canvas|getContext|WebGL|AudioContext|plugins|mimeTypes|hardwareConcurrency|deviceMemory|userAgent|language|platform|getBattery|mediaDevices|timezone|Intl|screen\.|colorDepth|https?:\/\//;
+    assert.doesNotMatch(code, forbidden);
+    assert.match(code, /sendBeacon\('\/api\/event'/);
+    assert.match(code, /keepalive: true/);
   });
 
   test('a page load sends nothing (the server counts it); a history-API navigation is counted once; no cookie, no storage', async () => {
