@@ -8,12 +8,18 @@ import { inTransaction } from '../unit-of-work.ts';
 import { hourOf } from './collect.ts';
 import { rollUpEvents } from './store.ts';
 import { clearWriteAheadLog } from '../storage/wal.ts';
+import { lockAgainstWrites } from '../storage/table-lock.ts';
 
 export const ANALYTICS_ROLLUP_JOB = 'analytics.rollup';
 
 export async function rollUp(deps: Pick<Deps, 'storage' | 'now' | 'mailQueued'>, options: { beforeHour?: string } = {}): Promise<{ events: number; aggregates: number; breakdowns: number; hours: number }> {
   const beforeHour = options.beforeHour ?? hourOf(deps.now());
-  const result = await inTransaction(deps, ({ trx }) => rollUpEvents(trx, beforeHour));
+  const result = await inTransaction(deps, async ({ trx }) => {
+    // Events written meanwhile (a late flush for a past hour) wait for the COMMIT, so the
+    // delete removes exactly the rows the aggregates counted.
+    await lockAgainstWrites(deps.storage.kind, trx, 'analytics_event');
+    return rollUpEvents(trx, beforeHour);
+  });
   // The deleted rows' visitor keys must not survive in SQLite's WAL either.
   if (result.events > 0) await clearWriteAheadLog(deps.storage);
   return result;
