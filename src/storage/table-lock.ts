@@ -8,5 +8,5 @@ import type { Storage } from './db.ts';
 import type { Database } from './types.ts';
 
 export async function lockAgainstWrites(kind: Storage['kind'], trx: Transaction<Database>, table: keyof Database): Promise<void> {
-  if (kind === 'postgres' && process.env.NO_LOCK !== '1') await sql`lock table ${sql.table(table)} in share row exclusive mode`.execute(trx);
+  if (kind === 'postgres') await sql`lock table ${sql.table(table)} in share row exclusive mode`.execute(trx);
 }
