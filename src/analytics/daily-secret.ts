@@ -21,8 +21,12 @@ export class DailySecret {
   private pending: Promise<Buffer> | undefined;
   private readonly redis: Redis | undefined;
 
-  constructor(redis?: Redis) {
+  private readonly onRedisAway: (error: unknown) => void;
+
+  /** `onRedisAway` hears when this instance had to make the day's secret on its own. */
+  constructor(redis?: Redis, onRedisAway: (error: unknown) => void = () => undefined) {
     this.redis = redis;
+    this.onRedisAway = onRedisAway;
   }
 
   /** The secret of `at`'s UTC day; the previous day's is destroyed first. */
@@ -88,12 +92,23 @@ export class DailySecret {
     const endOfDay = Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate() + 1);
     const ttlMs = Math.max(1000, endOfDay - at.getTime());
     // The first instance to ask sets it; the others read it. The previous day's is deleted.
-    await this.redis.set(REDIS_PREFIX + day, fresh, 'PX', ttlMs, 'NX');
-    const shared = await this.redis.getBuffer(REDIS_PREFIX + day);
-    const previous = utcDay(new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate() - 1)));
-    await this.redis.del(REDIS_PREFIX + previous);
-    if (!shared || shared.length !== SECRET_BYTES) throw new Error('the shared analytics secret could not be read from Redis');
-    if (shared !== fresh) fresh.fill(0);
+    // With Redis away, this instance counts the day under a secret of its own (as private,
+    // only not shared: a visitor seen by two instances counts twice) rather than not at all.
+    let shared: Buffer | null;
+    try {
+      await this.redis.set(REDIS_PREFIX + day, fresh, 'PX', ttlMs, 'NX');
+      shared = await this.redis.getBuffer(REDIS_PREFIX + day);
+      const previous = utcDay(new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate() - 1)));
+      await this.redis.del(REDIS_PREFIX + previous);
+    } catch (error) {
+      this.onRedisAway(error);
+      return fresh;
+    }
+    if (!shared || shared.length !== SECRET_BYTES) {
+      this.onRedisAway(new Error('the shared analytics secret in Redis is not 32 bytes'));
+      return fresh;
+    }
+    fresh.fill(0);
     return shared;
   }
 }

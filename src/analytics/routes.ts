@@ -52,10 +52,12 @@ export async function registerAnalytics(app: FastifyInstance, deps: Deps): Promi
   if (config.redisUrl) {
     const { Redis } = await import('ioredis');
     redis = new Redis(config.redisUrl, { connectTimeout: 1000, maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true });
-    redis.on('error', () => undefined); // a failed secret look-up drops the view; the next one retries
+    redis.on('error', () => undefined); // reported once, by the secret's fallback below
     await redis.connect().catch(() => undefined);
   }
-  const secret = new DailySecret(redis);
+  const secret = new DailySecret(redis, (error) =>
+    app.log.warn({ err: { code: (error as { code?: unknown }).code } }, 'analytics secret store (Redis) unavailable: this instance counts today under a secret of its own'),
+  );
   const buffer = new EventBuffer(deps, config.analyticsFlushMs);
 
   // Views per visitor key in the current minute, in memory only; cleared every minute
@@ -158,8 +160,12 @@ function hitFrom(req: FastifyRequest, deps: Deps, siteHost: string, kind: Hit['k
   return { kind, at: deps.now(), ip: req.ip, userAgent: typeof ua === 'string' ? ua : '', headers: req.headers, path, referrer, width, site: siteHost };
 }
 
+let lastFailureLog = 0;
 function logFailure(req: FastifyRequest, error: unknown): void {
-  // Never the hit itself: it holds an address and a user agent.
+  // At most once a minute (Redis away would fail every view), and never the hit itself:
+  // it holds an address and a user agent.
+  if (Date.now() - lastFailureLog < 60_000) return;
+  lastFailureLog = Date.now();
   req.log.warn({ err: { code: (error as { code?: unknown }).code, message: error instanceof Error ? error.message : 'unknown' } }, 'analytics view not counted');
 }
 

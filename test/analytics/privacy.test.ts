@@ -153,3 +153,21 @@ describe('analytics daily secret in Redis', { skip: redisUp ? false : `SKIPPED: 
     }
   });
 });
+
+describe('analytics with Redis away', () => {
+  test('views are still counted, under a secret of this instance’s own, and the outage is logged once without the hit', async () => {
+    const server = await startTestServer({ env: { REDIS_URL: 'redis://127.0.0.1:1', TRUST_PROXY: 'true' } });
+    try {
+      for (let i = 0; i < 3; i++) assert.equal((await beacon(server, { p: `/away-${i}` }, { 'x-forwarded-for': clients[i].ip, 'user-agent': clients[i].ua })).status, 202);
+      assert.equal((await visit(server, '/', { 'x-forwarded-for': clients[3].ip })).status, 200);
+      await flush(server);
+      assert.equal((await rawEvents(server)).length, 4);
+      const warnings = server.logs.filter((l) => l.includes('analytics secret store (Redis) unavailable'));
+      assert.equal(warnings.length, 1);
+      const logs = server.logs.join('');
+      for (const c of clients.slice(0, 4)) assert.ok(!logs.includes(c.ip) && !logs.includes(c.ua));
+    } finally {
+      await server.close();
+    }
+  });
+});
