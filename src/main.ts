@@ -16,8 +16,6 @@ import { createDatabaseIfMissing } from './storage/create-database.ts';
 import type { Storage } from './storage/db.ts';
 import { migrateToLatest } from './storage/migrate.ts';
 import { userAdd, userDisable, userList, userReset } from './auth/cli.ts';
-import { rightsCommand, rightsSubcommands } from './rights/cli.ts';
-import { holdAdd, holdLift, holdList, retentionRun } from './retention/cli.ts';
 import type { OutboxRow } from './storage/types.ts';
 import { inTransaction } from './unit-of-work.ts';
 
@@ -108,6 +106,11 @@ async function withStorage<T>(fn: (storage: Storage, config: Config) => Promise<
     await storage.close();
   }
 }
+
+// `serve` starts from this file too: commands that need a heavy library (the holiday
+// calendars of the request clock, the progress bar) load it when they run.
+const rightsCli = () => import('./rights/cli.ts');
+const retentionCli = () => import('./retention/cli.ts');
 
 const commands: Command[] = [
   {
@@ -285,10 +288,10 @@ const commands: Command[] = [
   },
   {
     name: 'rights',
-    args: [`${rightsSubcommands()} ...`],
+    args: ['SUBCOMMAND ...'],
     raw: true,
     summary: 'privacy requests: `rights due --received ISO_INSTANT --jurisdiction CC[-SUB] --type access|correction|deletion [--calendar CC[-SUB]] [--tz IANA_ZONE]` prints the due dates as JSON (policy only, no database)',
-    run: ({ rest }) => rightsCommand(rest, { policy: () => loadPolicy(policyFileFrom(), { checkProofs: false }) }),
+    run: async ({ rest }) => (await rightsCli()).rightsCommand(rest, { policy: () => loadPolicy(policyFileFrom(), { checkProofs: false }) }),
   },
   {
     name: 'hold add',
@@ -305,7 +308,7 @@ const commands: Command[] = [
       const scopes = (['--person', '--inquiry', '--domain'] as const).filter((o) => options[o]);
       if (scopes.length !== 1) throw new UsageError('hold add needs exactly one of --person ID, --inquiry ID or --domain DOMAIN');
       if (!options['--kind'] || !options['--reason']) throw new UsageError('hold add needs --kind legal_hold|contract and --reason TEXT');
-      return holdAdd(withStorage, {
+      return (await retentionCli()).holdAdd(withStorage, {
         kind: options['--kind'] as string,
         scope: scopes[0].slice(2),
         target: options[scopes[0]] as string,
@@ -314,7 +317,7 @@ const commands: Command[] = [
       });
     },
   },
-  { name: 'hold list', options: { '--all': {} }, summary: 'list the holds in place (--all: lifted ones too); audited', run: ({ options }) => holdList(withStorage, options['--all'] === true) },
+  { name: 'hold list', options: { '--all': {} }, summary: 'list the holds in place (--all: lifted ones too); audited', run: async ({ options }) => (await retentionCli()).holdList(withStorage, options['--all'] === true) },
   {
     name: 'retention run',
     options: { '--dry-run': {}, '--as-of': { value: 'DATE', needs: 'a date YYYY-MM-DD or an ISO instant' } },
@@ -331,13 +334,13 @@ const commands: Command[] = [
       }
       const services = await openServices(loadConfig(), { migrate: true });
       try {
-        return await retentionRun(services.deps, { dryRun: options['--dry-run'] === true, asOf });
+        return await (await retentionCli()).retentionRun(services.deps, { dryRun: options['--dry-run'] === true, asOf });
       } finally {
         await services.close();
       }
     },
   },
-  { name: 'hold lift', args: ['ID'], summary: 'lift a hold: what it covered follows the retention rules again; audited', run: ({ args }) => holdLift(withStorage, args.ID) },
+  { name: 'hold lift', args: ['ID'], summary: 'lift a hold: what it covered follows the retention rules again; audited', run: async ({ args }) => (await retentionCli()).holdLift(withStorage, args.ID) },
 ];
 
 function formatEvery(ms: number): string {
