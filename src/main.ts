@@ -288,7 +288,7 @@ const commands: Command[] = [
   },
   {
     name: 'rights',
-    args: ['SUBCOMMAND ...'],
+    args: ['due ...'],
     raw: true,
     summary: 'privacy requests: `rights due --received ISO_INSTANT --jurisdiction CC[-SUB] --type access|correction|deletion [--calendar CC[-SUB]] [--tz IANA_ZONE]` prints the due dates as JSON (policy only, no database)',
     run: async ({ rest }) => (await rightsCli()).rightsCommand(rest, { policy: () => loadPolicy(policyFileFrom(), { checkProofs: false }) }),
