@@ -97,7 +97,7 @@ export function retentionTable(loaded: LoadedPolicy): SafeHtml {
   const { retention, analytics } = loaded.policy;
   // One row per rule of the policy: the same rules the deletion job applies.
   const rows: Array<[string, string, string, string]> = retention.rules.map((r) => [r.data, keptInWords(r), r.purpose, basisLabel[r.legal_basis]]);
-  rows.push(['Raw analytics events (no identifiers)', `${analytics.raw_event_lifetime_hours} hours, then only aggregated totals are kept`, 'Counting page views without identifying anyone', basisLabel.legitimate_interest]);
+  rows.push(['Raw analytics events (page, source, device class, country and a visitor key that changes every day; no address or browser details)', `Until the next ${analytics.rollup_cadence} count, at most ${analytics.raw_event_lifetime_hours} hours; then only aggregated totals are kept`, 'Counting page views without identifying anyone', basisLabel.legitimate_interest]);
   return table('How long we keep each kind of data', ['Data', 'How long we keep it', 'Why', 'Legal basis'], rows);
 }
 
