@@ -34,7 +34,7 @@ export interface Source {
   remove(trx: Transaction<Database>, ids: string[], cutoff: string): Promise<Removed>;
 }
 
-const n = (r: { numDeletedRows: bigint } | { numUpdatedRows: bigint }) => Number('numDeletedRows' in r ? r.numDeletedRows : r.numUpdatedRows);
+export const n = (r: { numDeletedRows: bigint } | { numUpdatedRows: bigint }) => Number('numDeletedRows' in r ? r.numDeletedRows : r.numUpdatedRows);
 
 export interface QueryParts {
   select: string;
