@@ -82,7 +82,7 @@ export async function restoreSqlite(target: DatabaseTarget, file: string, signer
     await migrateToLatest(restored.db);
     result = await reapplyDeletions(live?.db, restored.db, signer);
     await inTransaction({ storage: restored, now, mailQueued: () => undefined }, async (uow) => {
-      uow.audit({ actor: 'cli', action: 'retention.restored', entityType: 'database', entityId: 'sqlite', details: { ...Object.fromEntries(Object.entries(result.deleted).map(([t, c]) => [`redeleted_${t}`, c])), carried_log_entries: result.carried.deletion_log, carried_suppression: result.carried.suppression } });
+      uow.audit({ actor: 'cli', action: 'retention.restored', entityType: 'database', entityId: 'sqlite', details: { ...Object.fromEntries(Object.entries(result.deleted).map(([t, c]) => [`redeleted_${t}`, c])), carried_log_entries: result.carried.deletion_log, carried_suppression: result.carried.suppression, carried_erasure_proofs: result.carried.erasure_proof } });
     });
     // Freed pages are zeroed (secure_delete); VACUUM then rebuilds the file from live rows.
     await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(restored.db);
