@@ -17,7 +17,7 @@ import { runSweep, type SweepDeps } from '../../src/retention/sweep.ts';
 import { openStorage, type Storage } from '../../src/storage/db.ts';
 import { Signer } from '../../src/http/signing.ts';
 import { runCli, CLI_SECRET } from '../cli/run-cli.ts';
-import { createTestDatabase, PG_BASE_URL, postgresReachable, testDb } from '../support/db.ts';
+import { createTestDatabase, PG_BASE_URL, postgresReachable, suiteDbKind, testDb } from '../support/db.ts';
 import { startTestServer } from '../support/server.ts';
 import { addConsent, addInquiry, addPerson, DAY_MS, iso, policy, tableCount } from './seed.ts';
 
@@ -68,7 +68,7 @@ async function assertStillGone(db: Storage['db'], w: World): Promise<void> {
 }
 
 describe('backup and restore', () => {
-  test('sqlite: backup while serving -> sweep + erase -> restore: the deleted stay deleted, to the byte', async () => {
+  test('sqlite: backup while serving -> sweep + erase -> restore: the deleted stay deleted, to the byte', { skip: suiteDbKind() !== 'sqlite' && 'the SQLite suite runs it' }, async () => {
     const database = await createTestDatabase('sqlite');
     const dir = mkdtempSync(join(tmpdir(), 'lumetrax-backup-'));
     const snapshot = join(dir, 'snapshot.db');
@@ -117,7 +117,7 @@ describe('backup and restore', () => {
     }
   });
 
-  test('postgres: pg_dump -> sweep + erase -> restore with psql -> retention reapply --from: the deleted stay deleted', { skip: !pgUp && 'PostgreSQL not reachable' }, async () => {
+  test('postgres: pg_dump -> sweep + erase -> restore with psql -> retention reapply --from: the deleted stay deleted', { skip: suiteDbKind() !== 'postgres' ? 'the PostgreSQL suite (TEST_DATABASE=postgres) runs it' : !pgUp && 'PostgreSQL not reachable' }, async () => {
     const live = await testDb('postgres');
     const schema = `t_${randomBytes(6).toString('hex')}`;
     const restoredUrl = `${PG_BASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
