@@ -211,9 +211,10 @@ console.log('| database | sweep | inquiries/s | intake p50 / p99 before | intake
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- |');
 for (const r of results) {
   const ratio = r.during.result.latency.p99 / r.base.result.latency.p99;
-  const ok = r.sweepSeconds <= 120 && ratio <= 2 && r.leftInquiries === 0 && r.leftMessages === 0 && r.leftPeople === 0;
+  // The target is 1,000,000 inquiries in 120 s: a rate, so a smaller run is judged by it too.
+  const ok = INQUIRIES / r.sweepSeconds >= 1_000_000 / 120 && ratio <= 2 && r.leftInquiries === 0 && r.leftMessages === 0 && r.leftPeople === 0;
   console.log(
-    `| ${r.db} | ${r.sweepSeconds.toFixed(1)} s | ${Math.round(INQUIRIES / r.sweepSeconds).toLocaleString('en-GB')} | ${ms(r.base.result.latency.p50)} / ${ms(r.base.result.latency.p99)} | ${ms(r.during.result.latency.p50)} / ${ms(r.during.result.latency.p99)} | ${ratio.toFixed(2)} | ${r.during.successes} | ${r.leftInquiries} inquiries, ${r.leftMessages} messages, ${r.leftPeople} people | ${r.logEntries} | ${ok ? 'met' : 'NOT met'} (< 120 s, p99 <= 2x) |`,
+    `| ${r.db} | ${r.sweepSeconds.toFixed(1)} s | ${Math.round(INQUIRIES / r.sweepSeconds).toLocaleString('en-GB')} | ${ms(r.base.result.latency.p50)} / ${ms(r.base.result.latency.p99)} | ${ms(r.during.result.latency.p50)} / ${ms(r.during.result.latency.p99)} | ${ratio.toFixed(2)} | ${r.during.successes} | ${r.leftInquiries} inquiries, ${r.leftMessages} messages, ${r.leftPeople} people | ${r.logEntries} | ${ok ? 'met' : 'NOT met'} (>= 8,334 inquiries/s, i.e. 1,000,000 in 120 s; p99 <= 2x) |`,
   );
 }
 console.log(`\nSeeding took ${results.map((r) => `${r.db} ${r.seedSeconds.toFixed(0)} s`).join(', ')} (not part of the sweep).`);
