@@ -2,7 +2,7 @@
 // arguments and options there are what the parser checks and what the usage shows.
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError, loadConfig, policyFileFrom, type Config } from './config.ts';
+import { ConfigError, loadConfig, parseDatabaseUrl, policyFileFrom, type Config } from './config.ts';
 import { exportTrail, verifyDatabase, verifyExport } from './audit/commands.ts';
 import { publicKeyPem } from './audit/signing-key.ts';
 import { exportMarketingList } from './consent/export-marketing.ts';
@@ -294,6 +294,40 @@ const commands: Command[] = [
     run: async ({ rest }) => (await rightsCli()).rightsCommand(rest, { policy: () => loadPolicy(policyFileFrom(), { checkProofs: false }) }),
   },
   {
+    name: 'backup',
+    options: { '--out': { value: 'FILE', needs: 'a file name for the snapshot' } },
+    summary: 'write a consistent snapshot of the SQLite database to a new owner-only file, while the service runs (PostgreSQL: pg_dump)',
+    run: async ({ options }) => {
+      const out = options['--out'] as string | undefined;
+      if (!out) throw new UsageError('backup needs --out FILE');
+      try {
+        const { backupSqlite } = await import('./retention/backup.ts');
+        const { bytes } = await withStorage((storage) => backupSqlite(storage, resolve(out)));
+        console.log(`Wrote a snapshot of ${bytes} bytes to ${out} (owner-only). Keep it no longer than the policy's retention.backup_retention_days.`);
+        return 0;
+      } catch (error) {
+        throw error instanceof (await import('./retention/backup.ts')).BackupError ? new CommandError(`lumetrax: ${(error as Error).message}`) : error;
+      }
+    },
+  },
+  {
+    name: 'restore',
+    args: ['FILE'],
+    summary: 'replace the (stopped) SQLite database with a snapshot, deleting again everything deleted since (sweeps, erasures) before it is served',
+    run: async ({ args }) => {
+      const config = loadConfig();
+      try {
+        const { restoreSqlite } = await import('./retention/backup.ts');
+        const { Signer } = await import('./http/signing.ts');
+        const result = await restoreSqlite(config.database, resolve(args.FILE), new Signer(config.secretKey, config.previousSecretKey));
+        console.log(`Restored ${args.FILE}. Deleted again since the snapshot: ${JSON.stringify(result.deleted)}; carried over: ${JSON.stringify(result.carried)}.`);
+        return 0;
+      } catch (error) {
+        throw error instanceof (await import('./retention/backup.ts')).BackupError ? new CommandError(`lumetrax: ${(error as Error).message}`) : error;
+      }
+    },
+  },
+  {
     name: 'hold add',
     options: {
       '--kind': { value: 'KIND', needs: 'a kind: legal_hold or contract' },
@@ -337,6 +371,29 @@ const commands: Command[] = [
         return await (await retentionCli()).retentionRun(services.deps, { dryRun: options['--dry-run'] === true, asOf });
       } finally {
         await services.close();
+      }
+    },
+  },
+  {
+    name: 'retention reapply',
+    options: { '--from': { value: 'URL', needs: 'the DATABASE_URL of the database being replaced' } },
+    summary: 'after restoring a backup into DATABASE_URL (pg_restore): delete again everything the old database logged as deleted, and carry over its log, suppression list and holds',
+    run: async ({ options }) => {
+      if (!options['--from']) throw new UsageError('retention reapply needs --from URL (the database the backup replaces, which holds the deletion log)');
+      const config = loadConfig();
+      const { openStorage } = await import('./storage/db.ts');
+      const { reapplyDeletions } = await import('./retention/reapply.ts');
+      const { Signer } = await import('./http/signing.ts');
+      const live = openStorage(parseDatabaseUrl(options['--from'] as string));
+      try {
+        await migrateToLatest(live.db);
+        return await withStorage(async (storage) => {
+          const result = await reapplyDeletions(live.db, storage.db, new Signer(config.secretKey, config.previousSecretKey));
+          console.log(`Deleted again: ${JSON.stringify(result.deleted)}; carried over: ${JSON.stringify(result.carried)}`);
+          return 0;
+        });
+      } finally {
+        await live.close();
       }
     },
   },

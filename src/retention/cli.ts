@@ -3,6 +3,7 @@
 import type { Config } from '../config.ts';
 import type { Storage } from '../storage/db.ts';
 import cliProgress from 'cli-progress';
+import { sql } from 'kysely';
 import { takeJobLease } from '../jobs/lease.ts';
 import { liftHold, listHolds, placeHold, RetentionError, type HoldRecord } from './holds.ts';
 import { RETENTION_SWEEP_JOB, runSweep, sweepCounts, type RuleResult, type SweepDeps, type SweepProgress, type SweepResult } from './sweep.ts';
@@ -69,6 +70,10 @@ export async function retentionRun(deps: SweepDeps, options: { dryRun: boolean; 
     console.error(`lumetrax: the retention sweep is running elsewhere right now (job ${RETENTION_SWEEP_JOB}); nothing was done. Try again when it has finished.`);
     return 1;
   }
+  // The command has a connection of its own. A batch's deletions (and their log entry)
+  // need not wait for the disk: a power cut can only roll back the last batches, which
+  // the next run deletes again; a killed process loses nothing (WAL).
+  if (!options.dryRun && deps.storage.kind === 'sqlite') await sql`PRAGMA synchronous = NORMAL`.execute(deps.storage.db);
   const started = performance.now();
   const progress = out.isTTY ? barProgress(options.dryRun) : lineProgress(options.dryRun);
   let result: SweepResult;

@@ -90,6 +90,11 @@ export async function insertRun(db: Db, row: RunRow): Promise<void> {
   await db.insertInto('retention_run').values(row).execute();
 }
 
+/** A no-op write on the run's row (takes the write lock at the start of a batch). */
+export async function touchRun(db: Db, id: string): Promise<void> {
+  await db.updateTable('retention_run').set({ status: 'running' }).where('id', '=', id).execute();
+}
+
 export async function finishRun(db: Db, id: string, at: string): Promise<void> {
   await db.updateTable('retention_run').set({ status: 'done', finished_at: at }).where('id', '=', id).execute();
 }

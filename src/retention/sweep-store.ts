@@ -34,7 +34,7 @@ export interface Source {
   remove(trx: Transaction<Database>, ids: string[], cutoff: string): Promise<Removed>;
 }
 
-const n = (r: { numDeletedRows: bigint } | { numUpdatedRows: bigint }) => Number('numDeletedRows' in r ? r.numDeletedRows : r.numUpdatedRows);
+export const n = (r: { numDeletedRows: bigint } | { numUpdatedRows: bigint }) => Number('numDeletedRows' in r ? r.numDeletedRows : r.numUpdatedRows);
 
 export interface QueryParts {
   select: string;
@@ -110,10 +110,13 @@ export async function deletePeople(trx: Transaction<Database>, ids: string[]): P
   const consent_record = n(await trx.deleteFrom('consent_record').where('person_id', 'in', ids).executeTakeFirst());
   const consent_confirmation = n(await trx.deleteFrom('consent_confirmation').where('person_id', 'in', ids).executeTakeFirst());
   const outbox = n(await trx.deleteFrom('outbox').where('person_id', 'in', ids).executeTakeFirst());
-  await trx.updateTable('mail_message').set({ from_person_id: null }).where('from_person_id', 'in', ids).execute();
+  // What they wrote into others' threads is theirs too (the people rule finds none).
+  const authored = trx.selectFrom('mail_message').select('id').where('from_person_id', 'in', ids);
+  const authoredAttachments = n(await trx.deleteFrom('mail_attachment').where('message_id', 'in', authored).executeTakeFirst());
+  const authoredMessages = n(await trx.deleteFrom('mail_message').where('from_person_id', 'in', ids).executeTakeFirst());
   const person = n(await trx.deleteFrom('person').where('id', 'in', ids).executeTakeFirst());
   const counts: Record<string, number> = { person };
-  for (const [t, c] of [...Object.entries(removed.counts), ...Object.entries(triage.counts), ['consent_record', consent_record], ['consent_confirmation', consent_confirmation], ['outbox', outbox]] as [string, number][]) {
+  for (const [t, c] of [...Object.entries(removed.counts), ...Object.entries(triage.counts), ['consent_record', consent_record], ['consent_confirmation', consent_confirmation], ['outbox', outbox], ['mail_message', authoredMessages], ['mail_attachment', authoredAttachments]] as [string, number][]) {
     if (c) counts[t] = (counts[t] ?? 0) + c;
   }
   return { counts, ids };

@@ -11,7 +11,7 @@ import { inTransaction } from '../unit-of-work.ts';
 import { hashDeletedIds, recordDeletion } from './deletion-log.ts';
 import { domainOf } from './holds.ts';
 import { cutoffOf, type RetentionRule } from './schedule.ts';
-import { activeHolds, finishRun, insertRun, type HoldRow } from './store.ts';
+import { activeHolds, finishRun, insertRun, touchRun, type HoldRow } from './store.ts';
 import { checkpointSqlite, countDue, page, SOURCES, type Candidate, type Source } from './sweep-store.ts';
 
 export const RETENTION_SWEEP_JOB = 'retention.sweep';
@@ -165,13 +165,18 @@ async function sweepRule(
     return;
   }
 
-  let size = options.batchSize ?? 200;
-  const budget = options.batchBudgetMs ?? 50;
+  let size = options.batchSize ?? 500;
+  const budget = options.batchBudgetMs ?? 100;
   for (let after: string[] | undefined; ; ) {
     const started = deps.now().toISOString();
-    const t0 = performance.now();
+    let locked = performance.now();
     // One transaction per batch: the holds, the rows, their deletion and its log entry.
     const outcome = await inTransaction(deps, async (uow) => {
+      // A write first: on SQLite the transaction then waits for the write lock (busy
+      // timeout) instead of failing when intake commits between its reads and its deletes.
+      if (runId) await touchRun(uow.trx, runId);
+      // The batch's own time starts once it holds the lock: waiting for intake is not work.
+      locked = performance.now();
       const held = heldSets(await activeHolds(uow.trx, asOfIso));
       const batch = await page(uow.trx, parts, after, size);
       if (batch.length === 0) return null;
@@ -199,7 +204,7 @@ async function sweepRule(
     options.progress?.advance(rule.id, batch.length);
     after = batch[batch.length - 1].cursor;
     // Aim each batch at the time budget: short enough that intake waits little behind it.
-    const took = performance.now() - t0;
+    const took = performance.now() - locked;
     size = Math.max(MIN_BATCH, Math.min(MAX_BATCH, Math.round(size * Math.min(2, Math.max(0.5, budget / Math.max(took, 1))))));
     await options.betweenBatches?.();
     if (options.pauseMs) await sleep(options.pauseMs);

@@ -16,6 +16,8 @@ export interface BulkOptions {
   /** Rows per transaction. */
   chunk?: number;
   onProgress?: (done: number) => void;
+  /** The subject key of an address (the service re-keys, at start, people not under its key). */
+  subjectKey?: (email: string) => string;
 }
 
 export async function seedExpired(db: Kysely<Database>, o: BulkOptions): Promise<void> {
@@ -32,7 +34,7 @@ export async function seedExpired(db: Kysely<Database>, o: BulkOptions): Promise
       const personId = randomUUID();
       const inquiryId = randomUUID();
       const threadId = randomUUID();
-      people.push({ id: personId, subject_key: `bulk:${personId}`, email: email(n), name: `Bulk Person ${n}`, created_at: o.at, updated_at: o.at });
+      people.push({ id: personId, subject_key: o.subjectKey ? o.subjectKey(email(n)) : `bulk:${personId}`, email: email(n), name: `Bulk Person ${n}`, created_at: o.at, updated_at: o.at });
       inquiries.push({ id: inquiryId, reference: `B-${inquiryId}`, form: 'demo', person_id: personId, company: 'Bulk Co', role: 'Buyer', country: 'IE', context: `About ${n} sites`, free_mail: 0, notice_version: '2026-11-25', submission_key: `bulk:${inquiryId}`, created_at: o.at, delete_after: o.at, status: 'closed' as const, outcome: 'done', closed_at: o.at, last_activity_at: o.at });
       threads.push({ id: threadId, inquiry_id: inquiryId, person_id: personId, subject: 'Re: your demo', created_at: o.at, last_message_at: o.at });
       for (let m = 0; m < o.messagesPer; m++) {

@@ -7,9 +7,9 @@ import type { Database, InquiryStatus } from '../../src/storage/types.ts';
 export const DAY_MS = 86_400_000;
 export const iso = (ms: number) => new Date(ms).toISOString();
 
-export async function addPerson(db: Kysely<Database>, opts: { email: string; at: string; name?: string }): Promise<string> {
+export async function addPerson(db: Kysely<Database>, opts: { email: string; at: string; name?: string; subjectKey?: string }): Promise<string> {
   const id = randomUUID();
-  await db.insertInto('person').values({ id, subject_key: `k:${id}`, email: opts.email, name: opts.name ?? 'Test Person', created_at: opts.at, updated_at: opts.at }).execute();
+  await db.insertInto('person').values({ id, subject_key: opts.subjectKey ?? `k:${id}`, email: opts.email, name: opts.name ?? 'Test Person', created_at: opts.at, updated_at: opts.at }).execute();
   return id;
 }
 

@@ -7,6 +7,7 @@ import { runSweep } from '../../src/retention/sweep.ts';
 import { placeHold } from '../../src/retention/holds.ts';
 import { hashDeletedIds } from '../../src/retention/deletion-log.ts';
 import { availableDbKinds, testDb } from '../support/db.ts';
+import { runCli } from '../cli/run-cli.ts';
 import { addConsent, addInquiry, addPerson, addTriageThread, DAY_MS, iso, sweepDeps, tableCount, testSigner } from './seed.ts';
 
 const { kinds, skipped } = await availableDbKinds();
@@ -94,6 +95,34 @@ describe('retention sweep', () => {
         const again = await runSweep(deps, { trigger: 'cli' });
         assert.equal(again.rules.reduce((s, r) => s + Object.values(r.counts).reduce((x, y) => x + y, 0), 0), 0, 'a second run deletes nothing');
         assert.equal(await tableCount(db, 'deletion_log'), log.length, 'and logs nothing');
+      } finally {
+        await t.close();
+      }
+    });
+
+    test(`${kind}: lumetrax retention run --dry-run --as-of previews a date; bad dates are refused`, async () => {
+      const t = await testDb(kind);
+      try {
+        const db = t.storage.db;
+        const p = await addPerson(db, { email: 'preview@x.example', at: iso(Date.now() - 10 * DAY_MS) });
+        await addInquiry(db, { personId: p, createdAt: iso(Date.now() - 10 * DAY_MS), status: 'closed', closedAt: iso(Date.now() - 10 * DAY_MS), lastActivityAt: iso(Date.now() - 10 * DAY_MS) });
+        const env = { DATABASE_URL: t.database.url };
+        const today = await runCli(['retention', 'run', '--dry-run'], env);
+        assert.equal(today.code, 0, today.stderr);
+        assert.match(today.stdout, /Dry run as of .*nothing was deleted/);
+        assert.match(today.stdout, /inquiries_closed\s+inquiries\s+0 due/);
+        const later = new Date(Date.now() + 400 * DAY_MS).toISOString().slice(0, 10);
+        const preview = await runCli(['retention', 'run', '--dry-run', '--as-of', later], env);
+        assert.equal(preview.code, 0, preview.stderr);
+        assert.match(preview.stdout, /inquiries_closed\s+inquiries\s+1 due, oldest from \d{4}-/);
+        assert.match(preview.stdout, /suppression\s+suppression\s+not swept: kept indefinitely/);
+        assert.equal(await tableCount(db, 'inquiry'), 1, 'a preview deletes nothing');
+        const future = await runCli(['retention', 'run', '--as-of', later], env);
+        assert.equal(future.code, 2);
+        assert.match(future.stderr, /a future date needs --dry-run/);
+        const nonsense = await runCli(['retention', 'run', '--dry-run', '--as-of', 'next tuesday'], env);
+        assert.equal(nonsense.code, 2);
+        assert.match(nonsense.stderr, /--as-of needs a date YYYY-MM-DD/);
       } finally {
         await t.close();
       }
