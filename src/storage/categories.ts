@@ -74,8 +74,6 @@ export const TABLE_CATEGORIES = {
   retention_hold: 'retention_records',
   retention_run: 'retention_records',
   deletion_log: 'retention_records',
-  // The proof of an erasure: the address's keyed hash, counts and hold ids.
-  erasure_proof: 'retention_records',
   // No personal data: job bookkeeping and the IMAP poller's place in its mailbox.
   job_state: null,
   imap_state: null,
