@@ -11,8 +11,8 @@
 // subject key. Rows are deleted by id, children first, so the counts are exact; the
 // person row's cascades then find nothing left.
 //
-// Holds (the retention engine's `findHoldsCovering`, passed in as `findHolds` so it runs
-// inside this transaction): a hold on the person or on their company's domain keeps
+// Holds (the retention engine's `findHoldsCovering`, asked inside this transaction, so a
+// hold placed meanwhile is either seen or placed after): a hold on the person or on their company's domain keeps
 // everything; a hold on an inquiry keeps that inquiry, its threads and their messages,
 // its outbox rows and the person row they depend on (inquiry.person_id is required).
 // The result lists what was kept and why, for the answer to the requester.
@@ -20,40 +20,26 @@
 // A thread of theirs that also holds mail from someone else is not deleted: their mail
 // goes, and the thread, with the other sender's mail only, goes back to triage.
 //
+// The deletion log (retention/deletion-log.ts) gets one entry in the same transaction:
+// rule `erasure_request`, counts per table and keyed hashes of every deleted row's id,
+// so a restore of an older backup can delete those rows again.
+//
 // After COMMIT, storage/scrub.ts checkpoints SQLite's WAL so no old page version keeps
 // the deleted text (secure_delete already zeroes the pages themselves).
 import { randomUUID } from 'node:crypto';
-import type { Transaction } from 'kysely';
 import type { Deps } from '../deps.ts';
 import { subjectKey } from '../people/subject.ts';
+import { hashDeletedIds, recordDeletion } from '../retention/deletion-log.ts';
+import { findHoldsCovering, type Hold } from '../retention/holds.ts';
 import { scrubAfterDeletion, type ScrubResult } from '../storage/scrub.ts';
-import type { Database } from '../storage/types.ts';
 import { inTransaction } from '../unit-of-work.ts';
 import { checkedAddress, collectPersonData, type PersonData, type StaffActorInput } from './find-person-data.ts';
 import { deleteByIds, deleteBySubjectKeys, detachThread, insertErasureProof, suppress } from './person-data-store.ts';
 
-/** An active hold, as the retention engine reports it (src/retention/holds.ts). */
-export interface CoveringHold {
-  id: string;
-  kind: 'legal_hold' | 'contract';
-  scope: 'person' | 'inquiry' | 'domain';
-  scopeId: string;
-  reason: string;
-  until: string | null;
-}
-
-export interface HoldScope {
-  personId: string;
-  inquiryIds: string[];
-  emailDomain: string;
-}
-
-export type FindHolds = (db: Transaction<Database>, scope: HoldScope, nowIso: string) => Promise<CoveringHold[]>;
-
 export interface KeptPart {
   table: string;
   ids: string[];
-  hold: Pick<CoveringHold, 'id' | 'kind' | 'scope' | 'reason' | 'until'>;
+  hold: Pick<Hold, 'id' | 'kind' | 'scope' | 'reason' | 'until'>;
 }
 
 export interface ErasureResult {
@@ -75,12 +61,12 @@ function domainOf(address: string): string {
   return address.slice(address.lastIndexOf('@') + 1);
 }
 
-function holdSummary(h: CoveringHold): KeptPart['hold'] {
+function holdSummary(h: Hold): KeptPart['hold'] {
   return { id: h.id, kind: h.kind, scope: h.scope, reason: h.reason, until: h.until };
 }
 
 /** Everything found, per table, as kept by one hold (a hold on the person or domain). */
-function keepAll(data: PersonData, hold: CoveringHold): KeptPart[] {
+function keepAll(data: PersonData, hold: Hold): KeptPart[] {
   const parts: Array<[string, string[]]> = [
     ['person', data.person ? [data.person.id] : []],
     ['inquiry', data.inquiries.map((i) => i.id)],
@@ -96,8 +82,6 @@ function keepAll(data: PersonData, hold: CoveringHold): KeptPart[] {
 
 export interface ErasureInput extends StaffActorInput {
   email: string;
-  /** The retention engine's hold look-up; without it nothing is held. */
-  findHolds?: FindHolds;
 }
 
 export async function erasePerson(deps: Pick<Deps, 'storage' | 'now' | 'mailQueued' | 'signer'>, input: ErasureInput): Promise<ErasureResult> {
@@ -107,27 +91,30 @@ export async function erasePerson(deps: Pick<Deps, 'storage' | 'now' | 'mailQueu
     const at = uow.now.toISOString();
     const data = await collectPersonData(trx, deps.signer, input.email);
     const personId = data.person?.id;
-    const holds = input.findHolds
-      ? await input.findHolds(trx, { personId: personId ?? '', inquiryIds: data.inquiries.map((i) => i.id), emailDomain: domainOf(data.address) }, at)
-      : [];
+    const holds = await findHoldsCovering(trx, { personId, inquiryIds: data.inquiries.map((i) => i.id), emailDomain: domainOf(data.address) }, at);
 
     const erased: Record<string, number> = Object.fromEntries(TABLES.map((t) => [t, 0]));
     let kept: KeptPart[] = [];
     let detachedThreads = 0;
+    const deletedIds: string[] = [];
+    const drop = (table: Parameters<typeof deleteByIds>[1], ids: string[]) => {
+      deletedIds.push(...ids);
+      return deleteByIds(trx, table, ids);
+    };
     const wholeHold = holds.find((h) => h.scope === 'person' || h.scope === 'domain');
     if (wholeHold) {
       kept = keepAll(data, wholeHold);
     } else {
       // Holds on inquiries: those inquiries, their conversations and mail stay.
-      const heldBy = new Map<string, CoveringHold>();
+      const heldBy = new Map<string, Hold>();
       for (const h of holds) if (h.scope === 'inquiry') heldBy.set(h.scopeId, h);
       const heldInquiries = data.inquiries.filter((i) => heldBy.has(i.id));
       const threadHold = new Map(data.threads.filter((t) => t.inquiry_id !== null && heldBy.has(t.inquiry_id)).map((t) => [t.id, heldBy.get(t.inquiry_id!)!]));
       const goingMessages = data.messages.filter((m) => !threadHold.has(m.thread_id));
       const goingMessageIds = new Set(goingMessages.map((m) => m.id));
 
-      erased.mail_attachment = await deleteByIds(trx, 'mail_attachment', data.attachments.filter((a) => goingMessageIds.has(a.message_id)).map((a) => a.id));
-      erased.mail_message = await deleteByIds(trx, 'mail_message', [...goingMessageIds]);
+      erased.mail_attachment = await drop('mail_attachment', data.attachments.filter((a) => goingMessageIds.has(a.message_id)).map((a) => a.id));
+      erased.mail_message = await drop('mail_message', [...goingMessageIds]);
       const othersIn = new Map<string, string>();
       for (const m of data.othersMessages) if (!othersIn.has(m.thread_id)) othersIn.set(m.thread_id, m.subject);
       const goingThreads: string[] = [];
@@ -141,15 +128,15 @@ export async function erasePerson(deps: Pick<Deps, 'storage' | 'now' | 'mailQueu
           detachedThreads++;
         }
       }
-      erased.mail_thread = await deleteByIds(trx, 'mail_thread', goingThreads);
+      erased.mail_thread = await drop('mail_thread', goingThreads);
       const outboxHold = (o: PersonData['outbox'][number]) => (o.inquiry_id !== null ? heldBy.get(o.inquiry_id) : undefined);
-      erased.outbox = await deleteByIds(trx, 'outbox', data.outbox.filter((o) => !outboxHold(o)).map((o) => o.id));
-      erased.consent_confirmation = await deleteByIds(trx, 'consent_confirmation', data.consentConfirmations.map((c) => c.id));
-      erased.consent_record = await deleteByIds(trx, 'consent_record', data.consentRecords.map((c) => c.id));
-      erased.inquiry = await deleteByIds(trx, 'inquiry', data.inquiries.filter((i) => !heldBy.has(i.id)).map((i) => i.id));
+      erased.outbox = await drop('outbox', data.outbox.filter((o) => !outboxHold(o)).map((o) => o.id));
+      erased.consent_confirmation = await drop('consent_confirmation', data.consentConfirmations.map((c) => c.id));
+      erased.consent_record = await drop('consent_record', data.consentRecords.map((c) => c.id));
+      erased.inquiry = await drop('inquiry', data.inquiries.filter((i) => !heldBy.has(i.id)).map((i) => i.id));
       erased.withdrawal_request = await deleteBySubjectKeys(trx, 'withdrawal_request', data.subjectKeys);
       erased.mail_allowance = await deleteBySubjectKeys(trx, 'mail_allowance', data.subjectKeys);
-      if (personId && heldInquiries.length === 0) erased.person = await deleteByIds(trx, 'person', [personId]);
+      if (personId && heldInquiries.length === 0) erased.person = await drop('person', [personId]);
 
       for (const i of heldInquiries) {
         const hold = holdSummary(heldBy.get(i.id)!);
@@ -169,6 +156,18 @@ export async function erasePerson(deps: Pick<Deps, 'storage' | 'now' | 'mailQueu
         // The held inquiries cannot exist without their person row.
         kept.unshift({ table: 'person', ids: [personId], hold: holdSummary(heldBy.get(heldInquiries[0].id)!) });
       }
+    }
+
+    const deletedCounts = Object.fromEntries(Object.entries(erased).filter(([, n]) => n > 0));
+    if (Object.keys(deletedCounts).length > 0) {
+      await recordDeletion(trx, {
+        rule: 'erasure_request',
+        category: 'people',
+        counts: deletedCounts,
+        affectedIdHashes: hashDeletedIds(deps.signer, new Set(deletedIds)),
+        startedAt: at,
+        finishedAt: deps.now().toISOString(),
+      });
     }
 
     // The one trace: the address's keyed hash, so we never write to it again.

@@ -5,7 +5,9 @@
 // back; what a hold covers stays, and the result says which hold kept it.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { erasePerson, type CoveringHold, type FindHolds } from '../../src/rights/erase-person.ts';
+import { erasePerson } from '../../src/rights/erase-person.ts';
+import { liftHold, placeHold } from '../../src/retention/holds.ts';
+import { hashDeletedIds } from '../../src/retention/deletion-log.ts';
 import { findPersonData } from '../../src/rights/find-person-data.ts';
 import { subjectKey } from '../../src/people/subject.ts';
 import { createTestDatabase } from '../support/db.ts';
@@ -57,6 +59,12 @@ describe('erasing a person', () => {
       const proof = await db.selectFrom('erasure_proof').selectAll().where('subject_key', '=', key).executeTakeFirstOrThrow();
       assert.equal(proof.id, result.proofId);
       assert.equal(JSON.parse(proof.erased).inquiry, 2);
+      const log = await db.selectFrom('deletion_log').selectAll().where('rule', '=', 'erasure_request').executeTakeFirstOrThrow();
+      assert.equal(JSON.parse(log.counts).inquiry, 2);
+      // Keyed hashes of the deleted rows' ids (a staff reply's message and outbox rows share one id).
+      const hashes = new Set(JSON.parse(log.affected_id_hashes) as string[]);
+      for (const id of [world.aPersonId, ...world.aInquiries, world.staffReplyOutboxId]) assert.ok(hashes.has(hashDeletedIds(deps.signer, [id])[0]), `the log hashes ${id}`);
+      assert.ok(hashes.size <= Object.values(result.erased).reduce((x, y) => x + y, 0));
       const entry = await db.selectFrom('audit_log').selectAll().where('action', '=', 'rights.person_erased').executeTakeFirstOrThrow();
       assert.equal(entry.entity_id, world.aPersonId);
       assert.equal(JSON.parse(entry.details).proof, result.proofId);
@@ -88,22 +96,17 @@ describe('erasing a person', () => {
       const { server, a } = world;
       const deps = server.running.deps;
       const [demo, contact] = world.aInquiries;
-      const hold: CoveringHold = { id: 'hold-7', kind: 'legal_hold', scope: 'inquiry', scopeId: demo, reason: 'Litigation file 2026-14', until: null };
-      const asked: unknown[] = [];
-      const findHolds: FindHolds = async (_trx, scope, now) => {
-        asked.push({ ...scope, now });
-        return [hold];
-      };
-      const result = await erasePerson(deps, { actor, email: a.email, findHolds });
-      assert.equal(asked.length, 1, 'holds are looked up once, inside the erasure');
-      const { now, ...scope } = asked[0] as { now: string };
-      assert.deepEqual(scope, { personId: world.aPersonId, inquiryIds: [demo, contact], emailDomain: a.email.split('@')[1] });
-      assert.match(now, /^\d{4}-\d\d-\d\dT/);
+      const hold = await placeHold(deps, { actor, kind: 'legal_hold', scope: 'inquiry', target: demo, reason: 'Litigation file 2026-14' });
+      // A hold on someone else's inquiry changes nothing for her.
+      const bInquiry = await deps.storage.db.selectFrom('inquiry').select('id').where('person_id', '=', world.bPersonId).executeTakeFirstOrThrow();
+      await placeHold(deps, { actor, kind: 'legal_hold', scope: 'inquiry', target: bInquiry.id, reason: 'Another matter' });
+      const result = await erasePerson(deps, { actor, email: a.email });
+      assert.ok(contact);
       const keptTables = Object.fromEntries(result.kept.map((k) => [k.table, k.ids]));
       assert.deepEqual(keptTables.person, [world.aPersonId]);
       assert.deepEqual(keptTables.inquiry, [demo]);
       assert.deepEqual(keptTables.mail_thread, [world.aThreadId]);
-      assert.ok(result.kept.every((k) => k.hold.id === 'hold-7' && k.hold.reason === hold.reason));
+      assert.ok(result.kept.every((k) => k.hold.id === hold.id && k.hold.reason === hold.reason && k.hold.kind === 'legal_hold'));
       assert.equal(result.erased.inquiry, 1);
       assert.equal(result.erased.person, 0);
 
@@ -117,26 +120,39 @@ describe('erasing a person', () => {
       assert.equal(await db.selectFrom('consent_record').select('id').where('person_id', '=', world.aPersonId).executeTakeFirst(), undefined);
       const proof = await db.selectFrom('erasure_proof').selectAll().where('id', '=', result.proofId).executeTakeFirstOrThrow();
       assert.ok(!proof.kept.includes(hold.reason), 'the proof names the hold, not its reason');
-      assert.ok(JSON.parse(proof.kept).some((k: { holdId: string; table: string }) => k.holdId === 'hold-7' && k.table === 'inquiry'));
+      assert.ok(JSON.parse(proof.kept).some((k: { holdId: string; table: string }) => k.holdId === hold.id && k.table === 'inquiry'));
     } finally {
       await closeWorld(world);
     }
   });
 
-  test('a hold on the person (or their company domain) keeps everything, and says so', async () => {
+  test('a contract on her company domain, or a hold on her, keeps everything and says so; lifted, the erasure goes through', async () => {
     const world = await buildWorld();
     try {
       const { server, a } = world;
       const deps = server.running.deps;
       const before = await findPersonData(deps, { actor, email: a.email });
-      const hold: CoveringHold = { id: 'hold-9', kind: 'contract', scope: 'domain', scopeId: a.email.split('@')[1], reason: 'Signed contract until 2027', until: '2027-12-31T00:00:00.000Z' };
-      const result = await erasePerson(deps, { actor, email: a.email, findHolds: async () => [hold] });
+      const contract = await placeHold(deps, { actor, kind: 'contract', scope: 'domain', target: a.email.split('@')[1].toUpperCase(), reason: 'Signed contract', until: '2099-12-31' });
+      const result = await erasePerson(deps, { actor, email: a.email });
       assert.ok(Object.values(result.erased).every((n) => n === 0), JSON.stringify(result.erased));
       assert.deepEqual(Object.fromEntries(result.kept.map((k) => [k.table, k.ids.length])).inquiry, 2);
+      assert.ok(result.kept.every((k) => k.hold.id === contract.id && k.hold.reason === 'Signed contract' && k.hold.until?.startsWith('2099-12-31')));
       const after = await findPersonData(deps, { actor, email: a.email });
       assert.equal(after.messages.length, before.messages.length);
       assert.equal(after.outbox.length, before.outbox.length);
       assertAllOf(await storedBytes(server), a.secrets, 'held data');
+
+      // A hold on the person does the same; once both are lifted, the erasure goes through.
+      const personHold = await placeHold(deps, { actor, kind: 'legal_hold', scope: 'person', target: world.aPersonId, reason: 'Regulator inquiry' });
+      await liftHold(deps, { actor, holdId: contract.id });
+      const held = await erasePerson(deps, { actor, email: a.email });
+      assert.equal(held.erased.person, 0);
+      assert.ok(held.kept.length > 0 && held.kept.every((k) => k.hold.id === personHold.id));
+      await liftHold(deps, { actor, holdId: personHold.id });
+      const done = await erasePerson(deps, { actor, email: a.email });
+      assert.deepEqual(done.kept, []);
+      assert.equal(done.erased.person, 1);
+      assertNoneOf(await storedBytes(server), a.secrets, 'after the holds are lifted');
     } finally {
       await closeWorld(world);
     }
