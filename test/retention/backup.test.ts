@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { erasePerson } from '../../src/rights/erase-person.ts';
-import { findHoldsCovering } from '../../src/retention/holds.ts';
 import { subjectKey } from '../../src/people/subject.ts';
 import { runSweep, type SweepDeps } from '../../src/retention/sweep.ts';
 import { openStorage, type Storage } from '../../src/storage/db.ts';
@@ -49,7 +48,7 @@ async function seedWorld(db: Storage['db']): Promise<World> {
 /** After the snapshot: the sweep, an erasure request (the rights desk's use case, asking our holds), an unsubscribe and a hold. */
 async function changesAfterSnapshot(deps: SweepDeps, w: World): Promise<void> {
   await runSweep(deps, { trigger: 'cli' });
-  const erasure = await erasePerson(deps, { actor: 'cli', email: 'erased@gone.example', findHolds: findHoldsCovering });
+  const erasure = await erasePerson(deps, { actor: 'cli', email: 'erased@gone.example' });
   assert.equal(erasure.personId, w.erased);
   await deps.storage.db.insertInto('suppression').values({ subject_key: 'k:unsubscribed-after-snapshot', reason: 'unsubscribe', created_at: ago(0) }).execute();
   await deps.storage.db.insertInto('retention_hold').values({ id: '00000000-0000-4000-8000-0000000000ff', kind: 'legal_hold', scope: 'person', scope_id: w.kept, reason: 'r', until: null, placed_by: 'cli', placed_at: ago(0), lifted_by: null, lifted_at: null }).execute();
