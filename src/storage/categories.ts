@@ -44,10 +44,7 @@ export const DATA_CATEGORIES = {
 export type DataCategory = keyof typeof DATA_CATEGORIES;
 export const CATEGORY_IDS = Object.keys(DATA_CATEGORIES) as [DataCategory, ...DataCategory[]];
 
-/**
- * Where each table's rows fall. The privacy desk's request table joins as
- * `privacy_requests` when it is added (the category already has its rule).
- */
+/** Where each table's rows fall. */
 export const TABLE_CATEGORIES = {
   person: 'people',
   inquiry: 'inquiries',
@@ -74,6 +71,8 @@ export const TABLE_CATEGORIES = {
   retention_hold: 'retention_records',
   retention_run: 'retention_records',
   deletion_log: 'retention_records',
+  privacy_request: 'privacy_requests',
+  privacy_request_event: 'privacy_requests',
   // No personal data: job bookkeeping and the IMAP poller's place in its mailbox.
   job_state: null,
   imap_state: null,

@@ -7,6 +7,7 @@ import * as correspondence from './migrations/2026-11-30-correspondence.ts';
 import * as inboxIndexes from './migrations/2026-11-30-inbox-indexes.ts';
 import * as erasure from './migrations/2026-12-01-erasure.ts';
 import * as inboxSearch from './migrations/2026-12-01-inbox-search.ts';
+import * as privacyRequests from './migrations/2026-12-01-privacy-requests.ts';
 import * as retention from './migrations/2026-12-01-retention.ts';
 import * as analytics from './migrations/2026-12-01-analytics.ts';
 
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-30-inbox-indexes': inboxIndexes,
   '2026-12-01-erasure': erasure,
   '2026-12-01-inbox-search': inboxSearch,
+  '2026-12-01-privacy-requests': privacyRequests,
   '2026-12-01-retention': retention,
   '2026-12-01-analytics': analytics,
 };

@@ -288,6 +288,57 @@ export interface ErasureProofTable {
   kept: string;
 }
 
+/** A data-subject request (src/rights/). Dates are ISO-8601 UTC; null until the state is reached. */
+export interface PrivacyRequestTable {
+  id: string;
+  reference: string;
+  requester_email: string;
+  requester_key: string;
+  person_id: string | null;
+  type: 'access' | 'correction' | 'deletion' | 'unspecified';
+  jurisdiction: string;
+  channel: 'mail' | 'form' | 'triage';
+  status: PrivacyRequestStatus;
+  refusal_reason: string | null;
+  message: string | null;
+  submission_key: string | null;
+  received_at: string;
+  acknowledged_at: string | null;
+  verifying_at: string | null;
+  in_progress_at: string | null;
+  fulfilled_at: string | null;
+  refused_at: string | null;
+  closed_at: string | null;
+  acknowledge_by: string;
+  respond_by: string;
+  acknowledge_rule: string;
+  acknowledge_citation: string;
+  respond_rule: string;
+  respond_rule_kind: string;
+  respond_citation: string;
+  verify_token_hash: string | null;
+  verify_expires_at: string | null;
+  verified_at: string | null;
+  thread_id: string | null;
+  ack_outbox_id: string | null;
+  merged_into: string | null;
+  alert_50_at: string | null;
+  alert_80_at: string | null;
+  alert_breach_at: string | null;
+  updated_at: string;
+}
+
+export type PrivacyRequestStatus = 'received' | 'acknowledged' | 'verifying' | 'in_progress' | 'fulfilled' | 'refused' | 'closed';
+
+export interface PrivacyRequestEventTable {
+  id: string;
+  request_id: string;
+  at: string;
+  actor: string;
+  event: string;
+  detail: string | null;
+}
+
 export interface Database {
   staff_account: StaffAccountTable;
   staff_setup_link: StaffSetupLinkTable;
@@ -313,6 +364,8 @@ export interface Database {
   retention_hold: RetentionHoldTable;
   retention_run: RetentionRunTable;
   deletion_log: DeletionLogTable;
+  privacy_request: PrivacyRequestTable;
+  privacy_request_event: PrivacyRequestEventTable;
   erasure_proof: ErasureProofTable;
   analytics_event: AnalyticsEventTable;
   analytics_hourly: AnalyticsHourlyTable;
