@@ -27,6 +27,7 @@ import { inboxRoutes } from './console/inbox.ts';
 import { auditRoutes } from './console/audit.ts';
 import { registerAnalytics } from './analytics/routes.ts';
 import { analyticsConsoleRoutes } from './console/analytics.ts';
+import { rightsRoutes } from './rights/routes.ts';
 
 export interface BuildOptions {
   logger?: boolean | object;
@@ -327,6 +328,7 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
   await app.register(async (scope) => auditRoutes(scope, deps));
   await app.register(async (scope) => retentionConsoleRoutes(scope, deps));
   await app.register(async (scope) => analyticsConsoleRoutes(scope, deps));
+  await app.register(async (scope) => rightsRoutes(scope, deps));
 
   return app;
 }

@@ -2,7 +2,10 @@
 // mailparser, its HTML sanitised, its attachments kept up to the policy's limit, and
 // threaded: by In-Reply-To/References against messages we hold (ours out, theirs in) and
 // our outbox Message-IDs, then by sender (their latest open inquiry); otherwise it waits
-// in triage. A Message-ID already stored is not stored again. A message that cannot be
+// in triage. Mail for the privacy desk goes first: a reply to a privacy request's thread
+// or acknowledgement joins that request, and mail to the privacy address whose subject
+// means "Privacy question" opens one (src/rights/mail-intake.ts), in a thread of its own
+// and in the same transaction. A Message-ID already stored is not stored again. A message that cannot be
 // read is kept in triage with a note, never an error: only a message over the size
 // limit (or, when the policy says so, with an attachment over it) is refused, and only
 // to the SMTP client, which can be told.
@@ -17,6 +20,7 @@ import { inTransaction, type UnitOfWork } from '../unit-of-work.ts';
 import { idsIn, oneId, outboxIdOf } from './message-ids.ts';
 import { sanitiseHtml } from './sanitise.ts';
 import { inboundSettings } from './settings.ts';
+import { isPrivacyRequestMail, linkThread, noteFollowUp, openRequestFromMail, requestForMail } from '../rights/mail-intake.ts';
 import {
   findInquiry,
   insertAttachment,
@@ -43,10 +47,10 @@ export class MailRefused extends Error {
 }
 
 export type ReceiveResult =
-  | { status: 'stored'; messageRowId: string; threadId: string; inquiryId: string | null; triage: boolean; attachments: number; droppedAttachments: number; matchedBy: MatchedBy }
+  | { status: 'stored'; messageRowId: string; threadId: string; inquiryId: string | null; triage: boolean; attachments: number; droppedAttachments: number; matchedBy: MatchedBy; requestId: string | null; requestOpened: boolean }
   | { status: 'duplicate' };
 
-export type MatchedBy = 'reference' | 'outbox-reference' | 'sender' | 'triage';
+export type MatchedBy = 'reference' | 'outbox-reference' | 'sender' | 'triage' | 'privacy-request';
 
 const MAX_SUBJECT = 998;
 const MAX_TEXT = 2_000_000;
@@ -62,6 +66,8 @@ interface Prepared {
   inReplyTo: string | null;
   references: string[];
   fromAddress: string | null;
+  /** To and Cc addresses, lower-cased (which of our addresses it was written to). */
+  recipients: string[];
   subject: string;
   text: string;
   html: string | null;
@@ -95,7 +101,7 @@ function prepare(raw: Buffer, parsed: ParsedMail | undefined, settings: ReturnTy
   const notes: string[] = extraNote ? [extraNote] : [];
   if (!parsed) {
     notes.push('the message could not be read; kept without its content');
-    return { messageId: syntheticId(raw), inReplyTo: null, references: [], fromAddress: null, subject: '', text: '', html: null, attachments: [], dropped: 0, notes };
+    return { messageId: syntheticId(raw), inReplyTo: null, references: [], fromAddress: null, recipients: [], subject: '', text: '', html: null, attachments: [], dropped: 0, notes };
   }
   const messageId = oneId(parsed.messageId) ?? syntheticId(raw);
   const inReplyTo = idsIn(parsed.inReplyTo)[0] ?? null;
@@ -103,6 +109,11 @@ function prepare(raw: Buffer, parsed: ParsedMail | undefined, settings: ReturnTy
   const from = parsed.from?.value?.[0]?.address;
   const fromAddress = typeof from === 'string' && isSingleAddress(from.trim()) ? from.trim() : null;
   if (!fromAddress) notes.push('no usable sender address');
+  const recipients = [parsed.to, parsed.cc]
+    .flatMap((a) => (a === undefined ? [] : Array.isArray(a) ? a : [a]))
+    .flatMap((a) => a.value ?? [])
+    .map((v) => (typeof v.address === 'string' ? v.address.trim().toLowerCase() : ''))
+    .filter(Boolean);
   let text = typeof parsed.text === 'string' ? noNul(parsed.text) : '';
   if (text.length > MAX_TEXT) {
     text = text.slice(0, MAX_TEXT);
@@ -130,7 +141,7 @@ function prepare(raw: Buffer, parsed: ParsedMail | undefined, settings: ReturnTy
     attachments.push({ filename: safeFilename(a.filename, i), contentType: safeContentType(a.contentType), content });
   });
   if (dropped > 0) notes.push(`${dropped} attachment${dropped === 1 ? '' : 's'} over the limit of ${settings.attachmentMaxBytes} bytes dropped`);
-  return { messageId, inReplyTo, references, fromAddress, subject: noNul(oneLine(parsed.subject ?? '')).slice(0, MAX_SUBJECT), text, html, attachments, dropped, notes };
+  return { messageId, inReplyTo, references, fromAddress, recipients, subject: noNul(oneLine(parsed.subject ?? '')).slice(0, MAX_SUBJECT), text, html, attachments, dropped, notes };
 }
 
 async function parse(raw: Buffer): Promise<ParsedMail | undefined> {
@@ -146,7 +157,7 @@ async function parse(raw: Buffer): Promise<ParsedMail | undefined> {
  * it (e.g. the IMAP poller fetched only the headers of a message over the size limit).
  */
 export async function receiveMail(
-  deps: Pick<Deps, 'storage' | 'policy' | 'signer' | 'now' | 'mailQueued'>,
+  deps: Pick<Deps, 'storage' | 'policy' | 'signer' | 'now' | 'mailQueued' | 'config'>,
   raw: Buffer,
   options: { source: InboundSource; note?: string },
 ): Promise<ReceiveResult> {
@@ -168,7 +179,7 @@ export async function receiveMail(
   }
 }
 
-async function store(uow: UnitOfWork, deps: Pick<Deps, 'policy' | 'signer'>, mail: Prepared, source: InboundSource): Promise<ReceiveResult> {
+async function store(uow: UnitOfWork, deps: Pick<Deps, 'policy' | 'signer' | 'config'>, mail: Prepared, source: InboundSource): Promise<ReceiveResult> {
   const at = uow.now.toISOString();
   const sender = mail.fromAddress ? await findPersonBySubjectKey(uow.trx, subjectKey(deps.signer, mail.fromAddress)) : undefined;
 
@@ -179,8 +190,17 @@ async function store(uow: UnitOfWork, deps: Pick<Deps, 'policy' | 'signer'>, mai
   // 1. A message we hold (a staff reply, or an earlier message of theirs).
   threadId = await threadOfMessages(uow.trx, refs);
   if (threadId) matchedBy = 'reference';
+  // Privacy requests before inquiries: a reply in a request's thread, or to its acknowledgement.
+  const ourOutboxIds = refs.map((ref) => outboxIdOf(deps.policy.policy, ref)).filter((id): id is string => id !== undefined);
+  const request = await requestForMail(uow, threadId, threadId ? [] : ourOutboxIds);
+  if (request) {
+    matchedBy = 'privacy-request';
+    threadId ??= request.thread_id ?? undefined;
+  }
+  const opensRequest = !request && !threadId && isPrivacyRequestMail(deps, mail);
+  if (opensRequest) matchedBy = 'privacy-request';
   // 2. One of our outbox mails (the confirmation of their inquiry, say).
-  if (!threadId) {
+  if (!threadId && !request && !opensRequest) {
     for (const ref of refs) {
       const outboxId = outboxIdOf(deps.policy.policy, ref);
       const about = outboxId ? await outboxRefs(uow.trx, outboxId) : undefined;
@@ -192,7 +212,7 @@ async function store(uow: UnitOfWork, deps: Pick<Deps, 'policy' | 'signer'>, mai
     }
   }
   // 3. The sender's latest open inquiry.
-  if (!threadId && !inquiryId && sender) {
+  if (!threadId && !inquiryId && sender && !request && !opensRequest) {
     const open = await latestOpenInquiryOf(uow.trx, sender.id);
     if (open) {
       inquiryId = open;
@@ -219,6 +239,8 @@ async function store(uow: UnitOfWork, deps: Pick<Deps, 'policy' | 'signer'>, mai
   } else {
     thread = { id: randomUUID(), inquiryId: null };
     await insertThread(uow.trx, { id: thread.id, inquiry_id: null, person_id: sender?.id ?? null, subject: mail.subject, created_at: at, last_message_at: at });
+    // A follow-up to a request answered so far only by mail from us (a form request): its thread starts here.
+    if (request) await linkThread(uow, request.id, thread.id);
   }
 
   const rowId = randomUUID();
@@ -247,13 +269,19 @@ async function store(uow: UnitOfWork, deps: Pick<Deps, 'policy' | 'signer'>, mai
   }
   await touchThread(uow.trx, thread.id, at);
   if (thread.inquiryId) await touchInquiry(uow.trx, thread.inquiryId, at, false);
+  let requestId = request?.id ?? null;
+  if (request) await noteFollowUp(uow, request, source, rowId);
+  if (opensRequest && mail.fromAddress) {
+    requestId = (await openRequestFromMail(uow, deps, { fromAddress: mail.fromAddress, personId: sender?.id ?? null, threadId: thread.id, messageId: mail.messageId, messageRowId: rowId, source })).requestId;
+  }
+  const triage = thread.inquiryId === null && requestId === null;
   const dropped = mail.dropped;
   uow.audit({
     actor: `mail:${source}`,
     action: 'correspondence.received',
     entityType: 'mail_message',
     entityId: rowId,
-    details: { thread: thread.id, inquiry: thread.inquiryId ?? '', triage: thread.inquiryId === null, matched_by: matchedBy, attachments: mail.attachments.length, dropped_attachments: dropped },
+    details: { thread: thread.id, inquiry: thread.inquiryId ?? '', ...(requestId ? { privacy_request: requestId } : {}), triage, matched_by: matchedBy, attachments: mail.attachments.length, dropped_attachments: dropped },
   });
-  return { status: 'stored', messageRowId: rowId, threadId: thread.id, inquiryId: thread.inquiryId, triage: thread.inquiryId === null, attachments: mail.attachments.length, droppedAttachments: dropped, matchedBy };
+  return { status: 'stored', messageRowId: rowId, threadId: thread.id, inquiryId: thread.inquiryId, triage, attachments: mail.attachments.length, droppedAttachments: dropped, matchedBy, requestId, requestOpened: opensRequest };
 }

@@ -117,7 +117,9 @@ export async function triageThreads(db: Db, limit: number, before?: { lastMessag
     .selectFrom('mail_thread')
     .selectAll('mail_thread')
     .select((eb) => eb.selectFrom('mail_message').select((e) => e.fn.countAll<number>().as('n')).whereRef('mail_message.thread_id', '=', 'mail_thread.id').as('messages'))
-    .where('inquiry_id', 'is', null);
+    .where('inquiry_id', 'is', null)
+    // A privacy request's thread is the privacy desk's, never triage (src/rights/).
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('privacy_request').select('privacy_request.id').whereRef('privacy_request.thread_id', '=', 'mail_thread.id'))));
   if (before) {
     q = q.where((eb) => eb.or([eb('last_message_at', '<', before.lastMessageAt), eb.and([eb('last_message_at', '=', before.lastMessageAt), eb('id', '<', before.id)])]));
   }

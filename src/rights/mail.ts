@@ -1,0 +1,76 @@
+// The mails the desk sends: the acknowledgement (what happens next, both dates in the
+// business calendar's words, the verification link), and the alerts to the privacy role.
+// Personal values appear only in bodies; the one header beyond the defaults is the
+// In-Reply-To of the requester's own message, so the answer threads under it.
+import type { Deps } from '../deps.ts';
+import type { MailDraft } from '../mail/draft.ts';
+import { isSendableId } from '../correspondence/message-ids.ts';
+import { localDate } from './due-dates.ts';
+import type { RequestRow } from './store.ts';
+
+export const TYPE_WORDS: Record<RequestRow['type'], string> = {
+  access: 'a copy of the personal data we hold about you',
+  correction: 'a correction of the personal data we hold about you',
+  deletion: 'deletion of the personal data we hold about you',
+  unspecified: 'your privacy question',
+};
+
+export const TYPE_LABELS: Record<RequestRow['type'], string> = { access: 'Access', correction: 'Correction', deletion: 'Deletion', unspecified: 'Not yet known' };
+
+export function acknowledgementMail(
+  deps: Pick<Deps, 'policy'>,
+  request: Pick<RequestRow, 'reference' | 'requester_email' | 'type' | 'acknowledge_by' | 'respond_by' | 'respond_rule_kind'>,
+  verifyUrl: string,
+  verifyDays: number,
+  inReplyTo: string | null,
+): MailDraft {
+  const org = deps.policy.policy.organisation;
+  const asked = request.type === 'unspecified' ? 'We received your privacy question.' : `We received your request for ${TYPE_WORDS[request.type]}.`;
+  const lines = [
+    'Hello,',
+    '',
+    `${asked} This email is our acknowledgement of it.`,
+    '',
+    `Your reference: ${request.reference}`,
+    '',
+    'What happens next:',
+    '',
+    `1. Please confirm that this address is yours by opening the link below and pressing the button on the page. Until you do, we cannot show, change or delete any data. The link works once and for ${verifyDays} days:`,
+    verifyUrl,
+    '',
+    request.type === 'unspecified'
+      ? '2. A member of our privacy team will read your message, and may ask you whether you want a copy of your data, a correction or deletion.'
+      : '2. A member of our privacy team will then handle your request.',
+    '',
+    `3. We will answer you by ${localDate(deps, request.respond_by)} at the latest${request.respond_rule_kind === 'legal' ? ' (the deadline the law that applies to you sets)' : ''}.`,
+    '',
+    `We promise to acknowledge every request within ${deps.policy.policy.deadlines.acknowledge_business_days} business day (for yours, by ${localDate(deps, request.acknowledge_by)}) and to answer within ${deps.policy.policy.deadlines.answer_business_days} business days, or sooner where the law requires it.`,
+    '',
+    `If you did not write to us, you can ignore this email: nothing happens without the confirmation. Questions: reply to this email or write to ${org.privacy_address} with the subject "${org.privacy_subject}".`,
+    '',
+    org.name,
+  ];
+  const headers: Record<string, string> = { 'Reply-To': org.privacy_address };
+  if (inReplyTo && isSendableId(inReplyTo)) {
+    headers['In-Reply-To'] = inReplyTo;
+    headers.References = inReplyTo;
+  }
+  return { to: request.requester_email, subject: `Re: ${org.privacy_subject} (${request.reference})`, text: lines.join('\n'), headers };
+}
+
+export type AlertLevel = '50' | '80' | 'breach';
+
+/** To one member of the privacy role: ids and dates only, never the requester's address. */
+export function alertMail(deps: Pick<Deps, 'policy' | 'config'>, to: string, request: Pick<RequestRow, 'id' | 'reference' | 'type' | 'status' | 'respond_by'>, level: AlertLevel): MailDraft {
+  const what = level === 'breach' ? 'is OVERDUE: its answer was due' : `has used ${level}% of its time: its answer is due`;
+  return {
+    to,
+    subject: level === 'breach' ? `Overdue privacy request ${request.reference}` : `Privacy request ${request.reference} at ${level}% of its time`,
+    text: [
+      `Privacy request ${request.reference} (${TYPE_LABELS[request.type]}, ${request.status.replace('_', ' ')}) ${what} ${localDate(deps, request.respond_by)}.`,
+      '',
+      `Open it in the console: ${deps.config.publicUrl}/console/requests/${request.id}`,
+    ].join('\n'),
+    headers: {},
+  };
+}
