@@ -28,6 +28,8 @@ import { auditRoutes } from './console/audit.ts';
 import { registerAnalytics } from './analytics/routes.ts';
 import { analyticsConsoleRoutes } from './console/analytics.ts';
 import { rightsRoutes } from './rights/routes.ts';
+import { requestRoutes } from './console/requests.ts';
+import { requestReportRoutes } from './console/request-report.ts';
 
 export interface BuildOptions {
   logger?: boolean | object;
@@ -329,6 +331,8 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
   await app.register(async (scope) => retentionConsoleRoutes(scope, deps));
   await app.register(async (scope) => analyticsConsoleRoutes(scope, deps));
   await app.register(async (scope) => rightsRoutes(scope, deps));
+  await app.register(async (scope) => requestRoutes(scope, deps));
+  await app.register(async (scope) => requestReportRoutes(scope, deps));
 
   return app;
 }

@@ -18,6 +18,7 @@ export const consoleSections: Array<{ href: string; label: string; roles: readon
   { href: '/console/accounts', label: 'Accounts', roles: ['admin'] },
   { href: '/console/retention', label: 'Retention', roles: ['privacy'] },
   { href: '/console/analytics', label: 'Analytics', roles: ['admin', 'privacy', 'sales'] },
+  { href: '/console/requests', label: 'Privacy requests', roles: ['privacy'] },
 ];
 
 export function consoleNav(role: Role | undefined): NavItems {

@@ -74,3 +74,26 @@ export function alertMail(deps: Pick<Deps, 'policy' | 'config'>, to: string, req
     headers: {},
   };
 }
+
+/** The answer to a refused request, with the staff's reasons and the right to complain. */
+export function refusalMail(deps: Pick<Deps, 'policy'>, request: Pick<RequestRow, 'reference' | 'requester_email' | 'type'>, reason: string): MailDraft {
+  const org = deps.policy.policy.organisation;
+  return {
+    to: request.requester_email,
+    subject: `Re: ${org.privacy_subject} (${request.reference})`,
+    text: [
+      'Hello,',
+      '',
+      `We cannot carry out your request (${request.reference}) for ${TYPE_WORDS[request.type]}, for this reason:`,
+      '',
+      reason,
+      '',
+      'Because of this, we have not shown, changed or deleted any data. You may complain to your data protection authority, or ask a court, about this decision. You are welcome to write to us again, for example from the address the data is held under.',
+      '',
+      `Questions: reply to this email or write to ${org.privacy_address} with the subject "${org.privacy_subject}".`,
+      '',
+      org.name,
+    ].join('\n'),
+    headers: { 'Reply-To': org.privacy_address },
+  };
+}

@@ -24,6 +24,8 @@ export interface OpenRequestInput {
   /** The requester's Message-ID, so the acknowledgement threads under their mail. */
   inReplyTo?: string | null;
   submissionKey?: string | null;
+  /** When the request reached us, if before this unit of work (mail taken from triage): the clock starts there. */
+  receivedAt?: Date;
   actor: RequestActor;
 }
 
@@ -36,7 +38,8 @@ function newReference(): string {
 
 export async function openRequest(uow: UnitOfWork, deps: Pick<Deps, 'policy' | 'signer' | 'config'>, input: OpenRequestInput): Promise<{ requestId: string; reference: string; duplicate: boolean }> {
   const at = uow.now.toISOString();
-  const due = dueDatesFor(deps, { receivedAt: uow.now, type: input.type, jurisdiction: input.jurisdiction });
+  const receivedAt = input.receivedAt ?? uow.now;
+  const due = dueDatesFor(deps, { receivedAt, type: input.type, jurisdiction: input.jurisdiction });
   const id = randomUUID();
   const token = randomBytes(32).toString('base64url');
   const expires = new Date(uow.now.getTime() + VERIFY_LINK_DAYS * 86_400_000).toISOString();
@@ -52,7 +55,7 @@ export async function openRequest(uow: UnitOfWork, deps: Pick<Deps, 'policy' | '
     refusal_reason: null,
     message: input.message ?? null,
     submission_key: input.submissionKey ?? null,
-    received_at: at,
+    received_at: receivedAt.toISOString(),
     acknowledged_at: at,
     verifying_at: at,
     in_progress_at: null,
