@@ -10,6 +10,7 @@ import { deleteDeadSessions, deleteExpiredSetupLinks } from '../auth/store.ts';
 import { IMAP_POLL_JOB } from '../correspondence/settings.ts';
 import { RETENTION_SWEEP_JOB, runSweep, sweepCounts } from '../retention/sweep.ts';
 import { ANALYTICS_ROLLUP_JOB, rollUp, rollupEveryMs } from '../analytics/roll-up.ts';
+import { ALERT_JOB, sendDeadlineAlerts } from '../rights/send-alerts.ts';
 
 export const MAIL_DELIVERY_JOB = 'outbox.deliver';
 const HOUR = 3600_000;
@@ -79,6 +80,12 @@ export function serviceJobs(deps: Deps, mail: MailWorker | undefined): JobDefini
     description: 'turns raw page views of finished hours into aggregates and deletes them in the same transaction; no visitor key remains',
     everyMs: rollupEveryMs(deps.policy.policy.analytics.rollup_cadence),
     run: async () => ({ ...(await rollUp(deps)) }),
+  });
+  jobs.push({
+    name: ALERT_JOB,
+    description: 'mails the privacy role when an open privacy request has used 50% and 80% of its time, and when it is overdue (once each)',
+    everyMs: 15 * 60_000,
+    run: async () => ({ ...(await sendDeadlineAlerts(deps)) }),
   });
   if (mail) {
     jobs.push({
