@@ -80,12 +80,12 @@ export async function requestReportRoutes(app: FastifyInstance, deps: Deps): Pro
 <form class="filters" method="get" action="/console/requests/report"><div class="field"><label for="month">Month</label><input type="month" id="month" name="month" value="${month}"></div><button type="submit" class="primary">Show</button> <a href="/console/requests/report?month=${prev}">Previous month</a> · <a href="/console/requests/report?month=${next}">Next month</a></form>
 <p><a href="/console/requests/report.csv?month=${month}" download>Download these requests as CSV</a></p>
 ${reportChart(report)}
-<div class="table-wrap"><table class="data-table">
+<div class="table-wrap" tabindex="0" role="region" aria-label="Requests by type and outcome"><table class="data-table">
 <caption>By type and outcome (${report.totals.all} requests; merged duplicates counted once)</caption>
 <thead><tr><th scope="col">Type</th>${OUTCOMES.map(([, label]) => html`<th scope="col">${label}</th>`)}<th scope="col">All</th></tr></thead>
 <tbody>${TYPES.map((t) => html`<tr><th scope="row">${TYPE_LABELS[t]}</th>${OUTCOMES.map(([o]) => html`<td>${report.byType[t][o]}</td>`)}<td>${OUTCOMES.reduce((n, [o]) => n + report.byType[t][o], 0)}</td></tr>`)}
 <tr><th scope="row">All</th>${OUTCOMES.map(([o]) => html`<td>${report.totals[o]}</td>`)}<td>${report.totals.all}</td></tr></tbody></table></div>
-<div class="table-wrap"><table class="data-table">
+<div class="table-wrap" tabindex="0" role="region" aria-label="How long it took"><table class="data-table">
 <caption>How long it took, from receipt</caption>
 <thead><tr><th scope="col">Step</th><th scope="col">Requests</th><th scope="col">Median</th><th scope="col">Worst</th></tr></thead>
 <tbody>${statRow('Acknowledgement', report.acknowledgement)}${statRow('Answer (fulfilled or refused)', report.answer)}</tbody></table></div>`,
