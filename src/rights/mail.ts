@@ -19,7 +19,7 @@ export const TYPE_LABELS: Record<RequestRow['type'], string> = { access: 'Access
 
 export function acknowledgementMail(
   deps: Pick<Deps, 'policy'>,
-  request: Pick<RequestRow, 'reference' | 'requester_email' | 'type' | 'acknowledge_by' | 'respond_by' | 'respond_rule_kind'>,
+  request: Pick<RequestRow, 'reference' | 'requester_email' | 'type' | 'jurisdiction' | 'acknowledge_by' | 'respond_by' | 'respond_rule_kind'>,
   verifyUrl: string,
   verifyDays: number,
   inReplyTo: string | null,
@@ -43,6 +43,9 @@ export function acknowledgementMail(
       : '2. A member of our privacy team will then handle your request.',
     '',
     `3. We will answer you by ${localDate(deps, request.respond_by)} at the latest${request.respond_rule_kind === 'legal' ? ' (the deadline the law that applies to you sets)' : ''}.`,
+    ...(request.jurisdiction === 'unspecified'
+      ? ['', 'That is our own deadline. If the law where you live gives you an earlier one, reply to this email and tell us where you live: we keep to whichever is earlier.']
+      : []),
     '',
     `We promise to acknowledge every request within ${deps.policy.policy.deadlines.acknowledge_business_days} business day (for yours, by ${localDate(deps, request.acknowledge_by)}) and to answer within ${deps.policy.policy.deadlines.answer_business_days} business days, or sooner where the law requires it.`,
     '',

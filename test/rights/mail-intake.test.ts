@@ -56,6 +56,7 @@ describe('requests by mail over SMTP', () => {
       assert.match(text, /by Wednesday 16 December 2026 at the latest/);
       assert.match(text, /by Thursday 3 December 2026/);
       assert.match(text, /privacy question/i);
+      assert.match(text, /tell us where you live/, 'the company deadline is said to be ours until we know where they live');
       const link = verifyLinkIn(ack);
       assert.ok(!r.verify_token_hash.includes(link.split('/').at(-1)!), 'the stored hash is not the token');
 
