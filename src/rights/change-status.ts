@@ -44,6 +44,8 @@ export async function changeStatus(
       status: move.to,
       [stamp[move.to as keyof typeof stamp]]: at,
       ...(input.move === 'refuse' ? { refusal_reason: reason } : {}),
+      // A refused or closed request can no longer be verified: its link stops working.
+      ...(input.move !== 'start' ? { verify_token_hash: null, verify_expires_at: null } : {}),
       updated_at: at,
     });
     const details: Record<string, string | number> = { from: request.status };

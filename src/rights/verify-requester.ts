@@ -2,8 +2,8 @@
 // links, so looking must change nothing); the button's POST verifies (verifyRequester).
 // The token must be this request's, unexpired and unused; every failure reads the same
 // to the visitor. Once verified, a duplicate of the same address and type that was
-// verified earlier and is still open absorbs this one (merged and closed, audited on
-// both). Only verified requests are ever merged: an unverified one touches nothing.
+// verified and still open is merged with it: the later one is closed into the earlier
+// (audited on both). Only verified requests are ever merged: an unverified one touches nothing.
 import type { Deps } from '../deps.ts';
 import { inTransaction } from '../unit-of-work.ts';
 import { recordEvent } from './request-events.ts';
@@ -43,11 +43,13 @@ export async function verifyRequester(deps: Pick<Deps, 'storage' | 'signer' | 'n
     await recordEvent(uow, request.id, { actor: 'requester' }, 'verified');
     if (next !== request.status) await recordEvent(uow, request.id, { actor: 'system' }, 'in_progress', { from: request.status });
     if (request.type === 'unspecified') return { ok: true, reference: request.reference };
-    const [earlier] = await verifiedTwins(uow.trx, request);
-    if (!earlier || earlier.received_at > request.received_at) return { ok: true, reference: request.reference };
-    await updateRequest(uow.trx, request.id, { status: 'closed', closed_at: at, merged_into: earlier.id, updated_at: at });
-    await recordEvent(uow, request.id, { actor: 'system' }, 'merged', { into: earlier.id });
-    await recordEvent(uow, earlier.id, { actor: 'system' }, 'absorbed', { duplicate: request.id });
-    return { ok: true, reference: earlier.reference, mergedInto: earlier.id };
+    const [twin] = await verifiedTwins(uow.trx, request);
+    if (!twin) return { ok: true, reference: request.reference };
+    // The later of the two is closed into the earlier, whose clock started first.
+    const [keep, drop] = twin.received_at <= request.received_at ? [twin, request] : [request, twin];
+    await updateRequest(uow.trx, drop.id, { status: 'closed', closed_at: at, merged_into: keep.id, verify_token_hash: null, verify_expires_at: null, updated_at: at });
+    await recordEvent(uow, drop.id, { actor: 'system' }, 'merged', { into: keep.id });
+    await recordEvent(uow, keep.id, { actor: 'system' }, 'absorbed', { duplicate: drop.id });
+    return { ok: true, reference: keep.reference, mergedInto: drop.id === request.id ? keep.id : undefined };
   });
 }

@@ -116,4 +116,31 @@ describe('the verification link', () => {
       ]);
     });
   });
+
+  test('the earlier request, verified last, absorbs the later one; a closed request\'s link stops working', async () => {
+    await withDesk(async (env) => {
+      const { server, clock } = env;
+      await submitRequestForm(server.url, { email, type: 'access', jurisdiction: 'EU', message: '' });
+      clock.advance(60_000);
+      await submitRequestForm(server.url, { email, type: 'access', jurisdiction: 'EU', message: '' });
+      clock.advance(60_000);
+      await submitRequestForm(server.url, { email: other, type: 'access', jurisdiction: 'EU', message: '' });
+      const mails = await delivered(env, 3);
+      const [older, newer, third] = await requests(server); // received a minute apart
+      const linkOf = (id: string) => path(verifyLinkIn(mails.find((m) => (m.parsed.text ?? '').includes(id))!));
+      await postForm(server.url, linkOf(newer.id), {});
+      await postForm(server.url, linkOf(older.id), {});
+      const rows = await requests(server);
+      assert.equal(rows[1].merged_into, older.id, 'the later one is closed into the earlier');
+      assert.equal(rows[1].status, 'closed');
+      assert.equal(rows[0].status, 'in_progress');
+      assert.equal(rows[2].merged_into, null, 'another address is never merged');
+      // Closed by staff before it was verified: the link no longer works.
+      const { changeStatus } = await import('../../src/rights/change-status.ts');
+      await changeStatus(server.running.deps, { staffAccountId: 'acct', sessionId: 'sess' }, { requestId: third.id, move: 'close' });
+      assert.equal((await fetch(`${server.url}${linkOf(third.id)}`)).status, 404);
+      assert.equal((await postForm(server.url, linkOf(third.id), {})).status, 404);
+      assert.equal((await requests(server))[2].verified_at, null);
+    });
+  });
 });
