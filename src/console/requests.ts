@@ -18,6 +18,7 @@ import { jurisdictionName, jurisdictionOptions } from '../rights/jurisdictions.t
 import { listRequests, type Risk } from '../rights/list-requests.ts';
 import { TYPE_LABELS } from '../rights/mail.ts';
 import { openRequestFromTriage } from '../rights/open-from-triage.ts';
+import { MAX_REPLY, replyToRequester } from '../rights/reply-to-requester.ts';
 import { RequestError, type StaffActor } from '../rights/staff-actor.ts';
 import type { QueueFilters, RequestRow } from '../rights/store.ts';
 import { viewRequest } from '../rights/view-request.ts';
@@ -147,7 +148,7 @@ ${page.threads.map(
     }
   });
 
-  const detailPage = async (req: FastifyRequest, reply: FastifyReply, id: string, status = 200, problem?: { message: string; reason?: string }) => {
+  const detailPage = async (req: FastifyRequest, reply: FastifyReply, id: string, status = 200, problem?: { message: string; reason?: string; text?: string }) => {
     const view = UUID.test(id) ? await viewRequest(deps, actor(req), id) : undefined;
     if (!view) {
       return consolePage(deps, req, reply, { title: 'Request not found', status: 404, path: '/console/requests', body: html`<h1>Request not found</h1><p>There is no privacy request at this address. <a href="/console/requests">Back to the queue</a>.</p>` });
@@ -177,6 +178,10 @@ ${r.refusal_reason ? detail('Refused because', r.refusal_reason) : ''}
 </dl>
 ${r.message ? html`<h2>Their message</h2><pre class="mail-text">${r.message}</pre>` : ''}
 ${thread ? html`<h2>Mail</h2>${thread.messageList.map((m) => html`<article class="mail-message mail-${m.direction}"><header><p><strong>${m.direction === 'in' ? 'From the requester' : 'From us'}</strong> · ${localDateTime(deps, m.at)}</p><p><strong>Subject:</strong> ${m.subject}</p>${m.note ? html`<p class="muted">${m.note}</p>` : ''}</header><pre class="mail-text">${m.text}</pre>${m.attachments.length ? html`<p class="muted">${m.attachments.length} attachment(s)</p>` : ''}</article>`)}` : ''}
+<h2>Write to the requester</h2>
+<form class="inquiry-form" method="post" action="/console/requests/${r.id}/reply">${csrfField(req)}
+<div class="field"><label for="reply-text">Your message to ${r.requester_email}</label><p class="hint">Sent from ${deps.policy.policy.organisation.privacy_address}; their answer joins this request.${r.verified_at ? '' : ' They are not verified yet: disclose nothing about their data.'}</p><textarea id="reply-text" name="text" rows="6" maxlength="${MAX_REPLY}" required>${problem?.text ?? ''}</textarea></div>
+<button type="submit">Send</button></form>
 <h2>Actions</h2>
 ${open ? html`<form class="inquiry-form" method="post" action="/console/requests/${r.id}/classify">${csrfField(req)}
 <div class="field"><label for="set-type">Type</label>${typeSelect('set-type', r.type)}</div>
@@ -200,11 +205,12 @@ ${action('close', 'Close')}
         await run(req);
       } catch (error) {
         if (!(error instanceof RequestError)) throw error;
-        return detailPage(req, reply, req.params.id, error.code === 'not_found' ? 404 : error.code === 'conflict' ? 409 : 422, { message: `Nothing was changed: ${error.message}.`, reason: bodyText(req, 'reason') });
+        return detailPage(req, reply, req.params.id, error.code === 'not_found' ? 404 : error.code === 'conflict' ? 409 : 422, { message: `Nothing was changed: ${error.message}.`, reason: bodyText(req, 'reason'), text: bodyText(req, 'text') });
       }
       return reply.redirect(`/console/requests/${req.params.id}`, 303);
     });
 
+  act('reply', (req) => replyToRequester(deps, actor(req), { requestId: req.params.id, text: bodyText(req, 'text') }));
   act('classify', (req) => classifyRequest(deps, actor(req), { requestId: req.params.id, type: bodyText(req, 'type'), jurisdiction: bodyText(req, 'jurisdiction') }));
   for (const move of ['start', 'refuse', 'close'] as const) {
     act(move, (req) => changeStatus(deps, actor(req), { requestId: req.params.id, move, reason: bodyText(req, 'reason') }));

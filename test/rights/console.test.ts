@@ -158,4 +158,29 @@ describe('console: privacy requests', () => {
       assert.equal(opened?.actor, `staff:${privacy.accountId}`);
     });
   });
+
+  test('staff write to the requester from the request; the answer comes back into the request', async () => {
+    await withDesk(async (env) => {
+      const { server, clock, client } = env;
+      const privacy = await makeStaff(server, clock, 'privacy');
+      await submitRequestForm(server.url, { email: 'asker@example.org', type: 'access', jurisdiction: 'unspecified', message: '' });
+      const [r] = await requests(server);
+      const [ack] = await delivered(env, 1);
+      const empty = await post(server.url, `/console/requests/${r.id}/reply`, { csrf: privacy.csrf, text: '   ' }, privacy.cookie);
+      assert.equal(empty.status, 422);
+      const sent = await post(server.url, `/console/requests/${r.id}/reply`, { csrf: privacy.csrf, text: 'Where do you live?' }, privacy.cookie);
+      assert.equal(sent.status, 303);
+      const [, ours] = await delivered(env, 2);
+      assert.deepEqual(ours.envelopeTo, ['asker@example.org']);
+      assert.equal(ours.parsed.inReplyTo, ack.parsed.messageId, 'threads under the acknowledgement');
+      assert.equal(ours.parsed.replyTo?.value[0].address, server.running.deps.policy.policy.organisation.privacy_address);
+      clock.advance(60_000);
+      await client.sendMail({ from: 'asker@example.org', to: server.running.deps.policy.policy.organisation.privacy_address, subject: ours.parsed.subject, text: 'In Ireland.', inReplyTo: ours.parsed.messageId, references: [ack.parsed.messageId!, ours.parsed.messageId!], messageId: '<answer-1@example.org>' });
+      assert.equal((await requests(server)).length, 1);
+      assert.deepEqual((await events(server, r.id)).map((e) => e.event).slice(-2), ['replied', 'mail_received']);
+      const page = await (await get(server.url, `/console/requests/${r.id}`, privacy.cookie)).text();
+      assert.match(page, /Where do you live\?/);
+      assert.match(page, /In Ireland\./);
+    });
+  });
 });
