@@ -10,7 +10,7 @@ import type { StaffActor } from './staff-actor.ts';
 export type Risk = 'overdue' | 'at_risk_80' | 'at_risk_50' | 'on_track' | 'done';
 
 export interface QueueEntry {
-  request: Omit<RequestRow, 'requester_email' | 'message' | 'verify_token_hash' | 'refusal_reason'>;
+  request: Omit<RequestRow, 'requester_email' | 'message' | 'verify_token_hash' | 'refusal_reason' | 'package_token_hash'>;
   elapsed: number;
   risk: Risk;
   msLeft: number;
@@ -31,6 +31,6 @@ export async function listRequests(deps: Pick<Deps, 'storage' | 'now' | 'mailQue
   return inBatch(deps, async (uow) => {
     const rows = await queue(uow.trx, filters, QUEUE_LIMIT);
     uow.audit({ actor: `staff:${actor.staffAccountId}`, action: 'privacy_request.queue_viewed', entityType: 'privacy_request', entityId: '*', details: { session: actor.sessionId, count: rows.length } });
-    return rows.map(({ requester_email: _e, message: _m, verify_token_hash: _v, refusal_reason: _r, ...request }) => ({ request, ...riskOf(request, uow.now) }));
+    return rows.map(({ requester_email: _e, message: _m, verify_token_hash: _v, refusal_reason: _r, package_token_hash: _p, ...request }) => ({ request, ...riskOf(request, uow.now) }));
   });
 }

@@ -72,6 +72,8 @@ export async function openRequest(uow: UnitOfWork, deps: Pick<Deps, 'policy' | '
     verify_token_hash: verifyHash(deps.signer, token),
     verify_expires_at: expires,
     verified_at: null,
+    package_token_hash: null,
+    package_expires_at: null,
     thread_id: input.threadId ?? null,
     merged_into: null,
     alert_50_at: null,

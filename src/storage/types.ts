@@ -319,6 +319,8 @@ export interface PrivacyRequestTable {
   verify_token_hash: string | null;
   verify_expires_at: string | null;
   verified_at: string | null;
+  package_token_hash: string | null;
+  package_expires_at: string | null;
   thread_id: string | null;
   ack_outbox_id: string | null;
   merged_into: string | null;

@@ -52,6 +52,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('verify_token_hash', 'text')
     .addColumn('verify_expires_at', 'text')
     .addColumn('verified_at', 'text')
+    // The access package's download link (keyed hash, expiry), once fulfilled.
+    .addColumn('package_token_hash', 'text')
+    .addColumn('package_expires_at', 'text')
     .addColumn('thread_id', 'text', (c) => c.references('mail_thread.id').onDelete('set null'))
     // Our acknowledgement's outbox id: a reply to it joins this request.
     .addColumn('ack_outbox_id', 'text')
