@@ -288,10 +288,10 @@ const commands: Command[] = [
   },
   {
     name: 'rights',
-    args: ['due ...'],
+    args: ['due|list ...'],
     raw: true,
-    summary: 'privacy requests: `rights due --received ISO_INSTANT --jurisdiction CC[-SUB] --type access|correction|deletion [--calendar CC[-SUB]] [--tz IANA_ZONE]` prints the due dates as JSON (policy only, no database)',
-    run: async ({ rest }) => (await rightsCli()).rightsCommand(rest, { policy: () => loadPolicy(policyFileFrom(), { checkProofs: false }) }),
+    summary: 'privacy requests: `rights due --received ISO_INSTANT --jurisdiction CC[-SUB] --type access|correction|deletion [--calendar CC[-SUB]] [--tz IANA_ZONE]` prints the due dates as JSON (policy only, no database); `rights list [--json]` lists open requests with status and due dates',
+    run: async ({ rest }) => (await rightsCli()).rightsCommand(rest, { policy: () => loadPolicy(policyFileFrom(), { checkProofs: false }), withStorage: (fn) => withStorage((s) => fn(s)) }),
   },
   {
     name: 'backup',

@@ -9,10 +9,14 @@ import { DateTime } from 'luxon';
 import type { LoadedPolicy } from '../policy/load.ts';
 import { requestTypes, type RequestType } from '../policy/deadline-table.ts';
 import { ClockInputError, computeDeadlines, deadlineRulesFrom, parseCalendar, type ClockCalendar } from './clock.ts';
+import type { Storage } from '../storage/db.ts';
+import { formatOpenRequests, listOpenRequests } from './list-open.ts';
 
 export interface RightsCliDeps {
   /** Loads (and validates) the policy; called only by subcommands that need it. */
   policy(): LoadedPolicy;
+  /** Opens the checked database for the length of `fn` (subcommands that read requests). */
+  withStorage<T>(fn: (storage: Storage) => Promise<T>): Promise<T>;
 }
 
 /** A mistake in what was typed: printed as one line, exit 2. */
@@ -72,7 +76,21 @@ const due: Subcommand = {
   },
 };
 
-const subcommands: Record<string, Subcommand> = { due };
+const list: Subcommand = {
+  synopsis: 'list [--json]',
+  async run(argv, deps) {
+    let json = false;
+    for (const arg of argv) {
+      if (arg === '--json') json = true;
+      else throw new RightsUsageError(`${arg.startsWith('-') ? 'unknown option' : 'unexpected argument'} ${JSON.stringify(arg.length > 40 ? `${arg.slice(0, 37)}...` : arg)} for rights list (usage: lumetrax rights ${list.synopsis})`);
+    }
+    const lines = await deps.withStorage((storage) => listOpenRequests(storage.db, new Date()));
+    process.stdout.write(formatOpenRequests(lines, json));
+    return 0;
+  },
+};
+
+const subcommands: Record<string, Subcommand> = { due, list };
 
 /** For main.ts's usage line, e.g. "due|list". */
 export function rightsSubcommands(): string {

@@ -141,14 +141,14 @@ describe('console: privacy requests', () => {
       const page = await (await get(server.url, '/console/requests/triage', privacy.cookie)).text();
       const threadId = /action="\/console\/requests\/triage\/([0-9a-f-]{36})\/open"/.exec(page)?.[1];
       assert.ok(threadId);
-      const open = await post(server.url, `/console/requests/triage/${threadId}/open`, { csrf: privacy.csrf, type: 'deletion', jurisdiction: 'EU' }, privacy.cookie);
+      const open = await post(server.url, `/console/requests/triage/${threadId}/open`, { csrf: privacy.csrf, type: 'deletion', jurisdiction: 'FR' }, privacy.cookie);
       assert.equal(open.status, 303);
       const [r] = await requests(server);
       assert.equal(r.channel, 'triage');
       assert.equal(r.requester_email, 'triaged@example.org');
       assert.equal(r.received_at, new Date(arrived).toISOString());
       assert.equal(r.thread_id, threadId);
-      const again = await post(server.url, `/console/requests/triage/${threadId}/open`, { csrf: privacy.csrf, type: 'deletion', jurisdiction: 'EU' }, privacy.cookie);
+      const again = await post(server.url, `/console/requests/triage/${threadId}/open`, { csrf: privacy.csrf, type: 'deletion', jurisdiction: 'FR' }, privacy.cookie);
       assert.equal(again.status, 409);
       assert.doesNotMatch(await (await get(server.url, '/console/requests/triage', privacy.cookie)).text(), new RegExp(threadId));
       const [ack] = await delivered(env, 1);

@@ -102,7 +102,7 @@ describe('lumetrax rights due', () => {
 
   test('refused: no subcommand, or an unknown one', async () => {
     assertUsage(await runCli(['rights'], noDatabase), /rights needs a subcommand: rights due/);
-    assertUsage(await runCli(['rights', 'when'], noDatabase), /unknown command "rights when" \(rights has: rights due\)/);
+    assertUsage(await runCli(['rights', 'when'], noDatabase), /unknown command "rights when" \(rights has: rights due, rights list\)/);
   });
 
   test('a broken regional table stops the command with the policy error (exit 1), naming file, row and field', async () => {

@@ -80,7 +80,7 @@ describe('the privacy request form', () => {
         method: 'POST',
         redirect: 'manual',
         headers: { 'content-type': 'application/x-www-form-urlencoded', origin: server.url, 'sec-fetch-site': 'same-origin' },
-        body: `form_token=${encodeURIComponent(await requestFormToken(server.url))}&email=${encodeURIComponent(email)}&email=x&type=access&type=deletion&jurisdiction=EU&__proto__=x&status=closed`,
+        body: `form_token=${encodeURIComponent(await requestFormToken(server.url))}&email=${encodeURIComponent(email)}&email=x&type=access&type=deletion&jurisdiction=FR&__proto__=x&status=closed`,
       });
       assert.equal(arrays.status, 303);
       const rows = await requests(server);

@@ -17,7 +17,7 @@ describe('the verification link', () => {
   test('GET does not consume; POST verifies once; reuse gets nothing', async () => {
     await withDesk(async (env) => {
       const { server } = env;
-      await submitRequestForm(server.url, { email, type: 'access', jurisdiction: 'EU', message: '' });
+      await submitRequestForm(server.url, { email, type: 'access', jurisdiction: 'FR', message: '' });
       const [ack] = await delivered(env, 1);
       const link = path(verifyLinkIn(ack));
 
@@ -57,7 +57,7 @@ describe('the verification link', () => {
   test('an expired link, a link used on another request, an altered token: nothing', async () => {
     await withDesk(async (env) => {
       const { server, clock } = env;
-      await submitRequestForm(server.url, { email, type: 'access', jurisdiction: 'EU', message: '' });
+      await submitRequestForm(server.url, { email, type: 'access', jurisdiction: 'FR', message: '' });
       await submitRequestForm(server.url, { email: other, type: 'deletion', jurisdiction: 'GB', message: '' });
       const mails = await delivered(env, 2);
       const mine = path(verifyLinkIn(mails.find((m) => m.envelopeTo[0] === email)!));
@@ -89,12 +89,12 @@ describe('the verification link', () => {
   test('duplicates merge only once verified: an unverified request never touches the genuine one', async () => {
     await withDesk(async (env) => {
       const { server, clock } = env;
-      await submitRequestForm(server.url, { email, type: 'deletion', jurisdiction: 'EU', message: '' });
+      await submitRequestForm(server.url, { email, type: 'deletion', jurisdiction: 'FR', message: '' });
       const [first] = await delivered(env, 1);
       await postForm(server.url, path(verifyLinkIn(first)), {});
       clock.advance(60_000);
       // Someone else sends the same address and type: it stays separate and unverified.
-      await submitRequestForm(server.url, { email, type: 'deletion', jurisdiction: 'EU', message: '' });
+      await submitRequestForm(server.url, { email, type: 'deletion', jurisdiction: 'FR', message: '' });
       let rows = await requests(server);
       assert.equal(rows.length, 2);
       assert.equal(rows[0].status, 'in_progress');
@@ -120,11 +120,11 @@ describe('the verification link', () => {
   test('the earlier request, verified last, absorbs the later one; a closed request\'s link stops working', async () => {
     await withDesk(async (env) => {
       const { server, clock } = env;
-      await submitRequestForm(server.url, { email, type: 'access', jurisdiction: 'EU', message: '' });
+      await submitRequestForm(server.url, { email, type: 'access', jurisdiction: 'FR', message: '' });
       clock.advance(60_000);
-      await submitRequestForm(server.url, { email, type: 'access', jurisdiction: 'EU', message: '' });
+      await submitRequestForm(server.url, { email, type: 'access', jurisdiction: 'FR', message: '' });
       clock.advance(60_000);
-      await submitRequestForm(server.url, { email: other, type: 'access', jurisdiction: 'EU', message: '' });
+      await submitRequestForm(server.url, { email: other, type: 'access', jurisdiction: 'FR', message: '' });
       const mails = await delivered(env, 3);
       const [older, newer, third] = await requests(server); // received a minute apart
       const linkOf = (id: string) => path(verifyLinkIn(mails.find((m) => (m.parsed.text ?? '').includes(id))!));
