@@ -13,6 +13,7 @@ import { html, type SafeHtml } from '../http/html.ts';
 import type { PrivacyRequestStatus } from '../storage/types.ts';
 import { allowedMoves, changeStatus, REASON_MAX, type StaffMove } from '../rights/change-status.ts';
 import { classifyRequest } from '../rights/classify-request.ts';
+import { fulfilRequest } from '../rights/fulfil-request.ts';
 import { localDateTime, REQUEST_TYPES } from '../rights/due-dates.ts';
 import { jurisdictionName, jurisdictionOptions } from '../rights/jurisdictions.ts';
 import { listRequests, type Risk } from '../rights/list-requests.ts';
@@ -188,6 +189,7 @@ ${open ? html`<form class="inquiry-form" method="post" action="/console/requests
 <div class="field"><label for="set-jurisdiction">Jurisdiction</label>${jurisdictionSelect('set-jurisdiction', r.jurisdiction)}</div>
 <p class="hint">The answer's due date is worked out again from the receipt time.</p>
 <button type="submit">Set type and jurisdiction</button></form>` : ''}
+${open && r.verified_at && (r.type === 'access' || r.type === 'deletion') ? html`<form class="inquiry-form" method="post" action="/console/requests/${r.id}/fulfil">${csrfField(req)}<p class="hint">${r.type === 'access' ? 'Mails the requester a link, valid 14 days, to everything held about their address.' : 'Deletes everything held about their address in one transaction, except what a legal hold or contract covers, and tells them what was kept and why. This cannot be undone.'}</p><button type="submit">${r.type === 'access' ? 'Send them their data' : 'Delete their data'}</button></form>` : ''}
 ${action('start', 'Start work on it')}
 ${action('refuse', 'Refuse, and tell the requester', html`<div class="field"><label for="reason">Reason for the refusal (sent to the requester)</label><textarea id="reason" name="reason" rows="4" maxlength="${REASON_MAX}" required>${problem?.reason ?? ''}</textarea><p class="hint">For example: we could not verify that the address is yours. Nothing is disclosed, changed or deleted.</p></div>`)}
 ${action('close', 'Close')}
@@ -210,6 +212,9 @@ ${action('close', 'Close')}
       return reply.redirect(`/console/requests/${req.params.id}`, 303);
     });
 
+  act('fulfil', async (req) => {
+    await fulfilRequest(deps, actor(req), { requestId: req.params.id });
+  });
   act('reply', (req) => replyToRequester(deps, actor(req), { requestId: req.params.id, text: bodyText(req, 'text') }));
   act('classify', (req) => classifyRequest(deps, actor(req), { requestId: req.params.id, type: bodyText(req, 'type'), jurisdiction: bodyText(req, 'jurisdiction') }));
   for (const move of ['start', 'refuse', 'close'] as const) {

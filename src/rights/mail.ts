@@ -100,3 +100,50 @@ export function refusalMail(deps: Pick<Deps, 'policy'>, request: Pick<RequestRow
     headers: { 'Reply-To': org.privacy_address },
   };
 }
+
+/** The answer to an access request: the expiring link to the package. */
+export function accessLinkMail(deps: Pick<Deps, 'policy'>, request: Pick<RequestRow, 'reference' | 'requester_email'>, url: string, days: number): MailDraft {
+  const org = deps.policy.policy.organisation;
+  return {
+    to: request.requester_email,
+    subject: `Re: ${org.privacy_subject} (${request.reference}): your data`,
+    text: [
+      'Hello,',
+      '',
+      `Here is everything we hold about you, as you asked (${request.reference}). The link shows it as a page you can read or print, with a copy as a file (JSON), for ${days} days:`,
+      url,
+      '',
+      'Anyone with the link can open it, so please do not forward it.',
+      '',
+      `Questions, or anything to correct or delete: reply to this email or write to ${org.privacy_address} with the subject "${org.privacy_subject}".`,
+      '',
+      org.name,
+    ].join('\n'),
+    headers: { 'Reply-To': org.privacy_address },
+  };
+}
+
+/** The answer to a deletion request: what was deleted, and what a hold keeps and why. */
+export function erasureMail(deps: Pick<Deps, 'policy'>, request: Pick<RequestRow, 'reference' | 'requester_email'>, result: { erased: Record<string, number>; kept: Array<{ table: string; ids: string[]; hold: { kind: string; reason: string; until: string | null } }> }): MailDraft {
+  const org = deps.policy.policy.organisation;
+  const erased = Object.values(result.erased).reduce((n, c) => n + c, 0);
+  const holds = new Map<string, { kind: string; reason: string; until: string | null; records: number }>();
+  for (const k of result.kept) {
+    const key = `${k.hold.kind}~${k.hold.reason}`;
+    const entry = holds.get(key) ?? { ...k.hold, records: 0 };
+    entry.records += k.ids.length;
+    holds.set(key, entry);
+  }
+  const lines = ['Hello,', '', `As you asked (${request.reference}), we have deleted the personal data we held about you: ${erased} ${erased === 1 ? 'record' : 'records'}.`];
+  if (holds.size > 0) {
+    lines.push('', 'Some of it we must keep for now:');
+    for (const h of holds.values()) lines.push(`- ${h.records} ${h.records === 1 ? 'record' : 'records'}, because of ${h.kind === 'contract' ? 'a contract' : 'a legal hold'}: ${h.reason}${h.until ? ` (until ${h.until.slice(0, 10)})` : ''}. We delete it when that ends.`);
+  }
+  lines.push(
+    '',
+    'We keep only a one-way code made from your address, so that we never email you again, and the record of this request as proof that we answered it.',
+    '',
+    org.name,
+  );
+  return { to: request.requester_email, subject: `Re: ${org.privacy_subject} (${request.reference}): deleted`, text: lines.join('\n'), headers: { 'Reply-To': org.privacy_address } };
+}

@@ -14,6 +14,8 @@ import { jurisdictionOptions } from './jurisdictions.ts';
 import { submitRequest } from './submit-request.ts';
 import { emptyRequestValues, MESSAGE_MAX, readRequestValues, validateRequest, type RequestFormErrors, type RequestFormValues } from './validate-request.ts';
 import { checkVerifyLink, verifyRequester } from './verify-requester.ts';
+import { openPackage } from './open-package.ts';
+import { accessPackageHtml, accessPackageJson } from './access-package.ts';
 
 const FORM = 'privacy-request';
 const sendAgain = 'We could not verify that this form came from our website. Please check your details and send it again.';
@@ -177,5 +179,16 @@ ${wrap('message', html`<label for="message">Anything we should know (optional)</
 <p>Your reference is <span class="reference">${outcome.reference}</span>. ${outcome.mergedInto ? 'You had already confirmed the same request, so we handle the two as one under that reference.' : 'Our privacy team now handles it and answers by email by the date in our acknowledgement.'}</p>
 <p><a href="/">Back to the home page</a></p></div>`,
     });
+  });
+
+  // The access package behind its expiring link: built fresh at each opening, audited.
+  app.get<{ Params: { id: string; token: string }; Querystring: { format?: string } }>('/privacy/request/:id/package/:token', { config: { access: 'public' } }, async (req, reply) => {
+    const pkg = await openPackage(deps, req.params.id, req.params.token);
+    if (!pkg) return notValid(reply);
+    reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').header('x-robots-tag', 'noindex');
+    if (req.query.format === 'json') {
+      return reply.type('application/json; charset=utf-8').header('content-disposition', 'attachment; filename="my-data.json"').send(accessPackageJson(pkg));
+    }
+    return reply.type('text/html; charset=utf-8').send(accessPackageHtml(pkg));
   });
 }

@@ -1,0 +1,65 @@
+// Carrying out a verified request with the erasure part's functions. Access: an expiring
+// download link (14 days; keyed hash on the request) is mailed, and the package is built
+// fresh from what is held at each download (access-package.ts audits every build).
+// Deletion: erase-person.ts in its own transaction (it asks the retention engine for holds),
+// then the request is marked fulfilled and the requester told what was deleted and what
+// a hold keeps, and why. Correction is not wired here: staff use correct-person.ts.
+// Nothing runs for an unverified request. The request row itself outlives an erasure:
+// it is the proof we answered (its own retention rule, privacy_requests).
+import { randomBytes } from 'node:crypto';
+import type { Deps } from '../deps.ts';
+import { inBatch } from '../unit-of-work.ts';
+import { erasePerson, type ErasureResult } from './erase-person.ts';
+import { accessLinkMail, erasureMail } from './mail.ts';
+import { recordEvent } from './request-events.ts';
+import { findRequest, updateRequest, type RequestRow } from './store.ts';
+import { RequestError, staffActor, type StaffActor } from './staff-actor.ts';
+
+export const PACKAGE_LINK_DAYS = 14;
+const PACKAGE_LABEL = 'privacy-request-package';
+
+export function packageHashes(deps: Pick<Deps, 'signer'>, token: string): string[] {
+  return deps.signer.keyedHashes(PACKAGE_LABEL, token);
+}
+
+function ready(request: RequestRow | undefined): RequestRow {
+  if (!request) throw new RequestError('not_found', 'no such request');
+  if (!request.verified_at) throw new RequestError('conflict', 'the requester has not verified the address yet: nothing may be disclosed, changed or deleted');
+  if (!['acknowledged', 'verifying', 'in_progress'].includes(request.status)) throw new RequestError('conflict', `the request is ${request.status.replace('_', ' ')}`);
+  if (request.type === 'unspecified') throw new RequestError('invalid', 'set the request type first');
+  if (request.type === 'correction') throw new RequestError('invalid', 'corrections are made on the person\'s records (not from this button yet); then close the request');
+  return request;
+}
+
+export async function fulfilRequest(deps: Pick<Deps, 'storage' | 'now' | 'mailQueued' | 'signer' | 'policy' | 'config'>, actor: StaffActor, input: { requestId: string }): Promise<{ type: 'access' | 'deletion' }> {
+  const request = ready(await findRequest(deps.storage.db, input.requestId));
+  if (request.type === 'access') {
+    await inBatch(deps, async (uow) => {
+      const current = ready(await findRequest(uow.trx, request.id));
+      const token = randomBytes(32).toString('base64url');
+      const expires = new Date(uow.now.getTime() + PACKAGE_LINK_DAYS * 86_400_000).toISOString();
+      const at = uow.now.toISOString();
+      await updateRequest(uow.trx, current.id, { status: 'fulfilled', fulfilled_at: at, package_token_hash: deps.signer.keyedHash(PACKAGE_LABEL, token), package_expires_at: expires, updated_at: at });
+      const url = `${deps.config.publicUrl}/privacy/request/${current.id}/package/${token}`;
+      const outbox = uow.queueMail('privacy-request-access', accessLinkMail(deps, current, url, PACKAGE_LINK_DAYS), { personId: current.person_id });
+      await recordEvent(uow, current.id, staffActor(actor), 'fulfilled', { from: current.status, outbox, link_expires_at: expires });
+    });
+    return { type: 'access' };
+  }
+  const result: ErasureResult = await erasePerson(deps, {
+    actor: `staff:${actor.staffAccountId}`,
+    requestId: request.id,
+    email: request.requester_email,
+  });
+  await inBatch(deps, async (uow) => {
+    const current = await findRequest(uow.trx, request.id);
+    if (!current) return;
+    const at = uow.now.toISOString();
+    await updateRequest(uow.trx, current.id, { status: 'fulfilled', fulfilled_at: at, person_id: null, updated_at: at });
+    const erased = Object.values(result.erased).reduce((n, c) => n + c, 0);
+    const kept = result.kept.reduce((n, k) => n + k.ids.length, 0);
+    const outbox = uow.queueMail('privacy-request-erasure', erasureMail(deps, current, result), {});
+    await recordEvent(uow, current.id, staffActor(actor), 'fulfilled', { from: current.status, erased, kept, proof: result.proofId, outbox });
+  });
+  return { type: 'deletion' };
+}
