@@ -24,6 +24,15 @@ export async function withDesk(fn: (env: DeskEnv) => Promise<void>, options: { a
   let server: TestServer | undefined;
   try {
     server = await startTestServer({ now: clock.now, mailTransport: sink.transport, env: { INBOUND_SMTP_PORT: '0', MAIL_POLL_MS: '3600000', ...options.env } });
+    // Every job runs once at start, on a timer: wait until those runs are over, so none of
+    // them runs later under a clock the test has moved (the alert test counts its runs).
+    const names = server.running.jobs.jobs.filter((j) => !j.cron).map((j) => j.name);
+    for (let i = 0; i < 200; i++) {
+      await server.running.jobs.idle();
+      const done = await server.running.deps.storage.db.selectFrom('job_state').select('name').where('last_finished_at', 'is not', null).execute();
+      if (names.every((n) => done.some((d) => d.name === n))) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
     await server.running.jobs.idle();
     const port = server.running.inboundSmtp?.port;
     assert.ok(port, 'the listener is started when INBOUND_SMTP_PORT is set');
