@@ -281,7 +281,7 @@ ${page.threads.map(
   });
 
   app.get<{ Params: { id: string } }>('/console/attachments/:id', { config: { access: INBOX_ROLES } }, async (req, reply) => {
-    const file = UUID.test(req.params.id) ? await getAttachment(deps, { ...actor(req), attachmentId: req.params.id }) : undefined;
+    const file = UUID.test(req.params.id) ? await getAttachment(deps, { ...actor(req), role: req.staff!.role, attachmentId: req.params.id }) : undefined;
     if (!file) return consolePage(deps, req, reply, { title: 'Attachment not found', status: 404, path: '/console/inquiries', body: html`<h1>Attachment not found</h1><p><a href="/console/inquiries">Back to the inbox</a></p>` });
     // Always a download, never rendered by the browser in our origin.
     const name = file.filename.replace(/[^\w.\- ]+/g, '_').slice(0, 100) || 'attachment';

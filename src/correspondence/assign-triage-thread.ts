@@ -5,7 +5,7 @@ import type { Deps } from '../deps.ts';
 import { subjectKeys } from '../people/subject.ts';
 import { inBatch } from '../unit-of-work.ts';
 import { actorOf, CorrespondenceError, type StaffActor } from './staff-actor.ts';
-import { assignThread, attributeMessages, findInquiry, findThread, touchInquiry } from './store.ts';
+import { assignThread, attributeMessages, findInquiry, findThread, isPrivacyRequestThread, touchInquiry } from './store.ts';
 
 export async function assignTriageThread(
   deps: Pick<Deps, 'storage' | 'now' | 'mailQueued' | 'signer'>,
@@ -15,6 +15,8 @@ export async function assignTriageThread(
     const thread = await findThread(uow.trx, input.threadId);
     if (!thread) throw new CorrespondenceError('not_found', 'no such thread');
     if (thread.inquiry_id) throw new CorrespondenceError('conflict', 'this thread already belongs to an inquiry');
+    // Not in triage's list, but reachable by id: a privacy request's mail never joins an inquiry.
+    if (await isPrivacyRequestThread(uow.trx, thread.id)) throw new CorrespondenceError('not_found', 'no such thread');
     const inquiry = await findInquiry(uow.trx, input.inquiryId);
     if (!inquiry) throw new CorrespondenceError('not_found', 'no such inquiry');
     const personKey = await uow.trx.selectFrom('person').select('subject_key').where('id', '=', inquiry.person_id).executeTakeFirst();

@@ -112,6 +112,11 @@ export async function findAttachment(db: Db, id: string): Promise<(Selectable<Ma
 }
 
 /** Triage threads, newest first; `before` is the last row of the previous page (keyset). */
+/** A privacy request's thread belongs to the privacy desk (src/rights/), whoever asks by id. */
+export async function isPrivacyRequestThread(db: Db, threadId: string): Promise<boolean> {
+  return (await db.selectFrom('privacy_request').select('id').where('thread_id', '=', threadId).executeTakeFirst()) !== undefined;
+}
+
 export async function triageThreads(db: Db, limit: number, before?: { lastMessageAt: string; id: string }): Promise<Array<ThreadRow & { messages: number }>> {
   let q = db
     .selectFrom('mail_thread')

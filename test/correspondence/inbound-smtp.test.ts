@@ -177,7 +177,7 @@ describe('inbound mail over SMTP', () => {
       const view = await getThread(deps, { ...staff, threadId: m.thread_id });
       const attachments = view!.messageList[0].attachments;
       assert.deepEqual(attachments.map((a) => [a.filename, a.contentType, a.size]), [['site-plan.pdf', 'application/pdf', 5000]]);
-      const file = await getAttachment(deps, { ...staff, attachmentId: attachments[0].id });
+      const file = await getAttachment(deps, { ...staff, role: 'sales', attachmentId: attachments[0].id });
       assert.ok(file && Buffer.compare(file.content, small) === 0, 'the bytes are stored with the message');
       assert.ok((await auditActions(server)).some((a) => a.action === 'correspondence.attachment_viewed' && JSON.parse(a.details).session === staff.sessionId));
     });
