@@ -352,6 +352,7 @@ const commands: Command[] = [
     },
   },
   { name: 'hold list', options: { '--all': {} }, summary: 'list the holds in place (--all: lifted ones too); audited', run: async ({ options }) => (await retentionCli()).holdList(withStorage, options['--all'] === true) },
+  { name: 'hold lift', args: ['ID'], summary: 'lift a hold: what it covered follows the retention rules again; audited', run: async ({ args }) => (await retentionCli()).holdLift(withStorage, args.ID) },
   {
     name: 'retention run',
     options: { '--dry-run': {}, '--as-of': { value: 'DATE', needs: 'a date YYYY-MM-DD or an ISO instant' } },
@@ -397,7 +398,6 @@ const commands: Command[] = [
       }
     },
   },
-  { name: 'hold lift', args: ['ID'], summary: 'lift a hold: what it covered follows the retention rules again; audited', run: async ({ args }) => (await retentionCli()).holdLift(withStorage, args.ID) },
 ];
 
 function formatEvery(ms: number): string {
@@ -411,9 +411,16 @@ function synopsis(c: Command): string {
   return [c.name, ...(c.args ?? []), ...options].join(' ');
 }
 
+// A synopsis longer than this gets its summary on the next line, so one long command
+// does not push every summary off the edge of the terminal.
+const SYNOPSIS_COLUMN = 34;
+
 function usage(): string {
-  const width = Math.max(...commands.map((c) => synopsis(c).length)) + 2;
-  return `Usage: lumetrax <command>\n\n${commands.map((c) => `  ${synopsis(c).padEnd(width)} ${c.summary}`).join('\n')}\n`;
+  const lines = commands.map((c) => {
+    const words = synopsis(c);
+    return words.length <= SYNOPSIS_COLUMN ? `  ${words.padEnd(SYNOPSIS_COLUMN)} ${c.summary}` : `  ${words}\n  ${' '.repeat(SYNOPSIS_COLUMN)} ${c.summary}`;
+  });
+  return `Usage: lumetrax <command>\n\n${lines.join('\n')}\n`;
 }
 
 const article = (word: string) => (/^[AEIOUaeiou]/.test(word) ? `an ${word}` : `a ${word}`);
