@@ -208,6 +208,23 @@ export const SOURCES: Partial<Record<DataCategory, Partial<Record<RetentionEvent
       },
     },
   },
+  privacy_requests: {
+    // A request is done when fulfilled, refused or closed; it is kept as proof until then plus the rule's days.
+    fulfilled: {
+      table: 'privacy_request',
+      parts: (cutoff) => ({
+        select: 'r.id as id, r.requester_email as email, r.person_id as person_id, null as inquiry_id, coalesce(r.fulfilled_at, r.refused_at, r.closed_at) as at',
+        from: sql`from privacy_request r where r.status in ('fulfilled', 'refused', 'closed') and coalesce(r.fulfilled_at, r.refused_at, r.closed_at) <= ${cutoff}`,
+        keys: ['r.id'],
+      }),
+      remove: async (trx, ids): Promise<Removed> => {
+        if (ids.length === 0) return { counts: {}, ids: [] };
+        const privacy_request_event = n(await trx.deleteFrom('privacy_request_event').where('request_id', 'in', ids).executeTakeFirst());
+        const privacy_request = n(await trx.deleteFrom('privacy_request').where('id', 'in', ids).executeTakeFirst());
+        return { counts: { privacy_request, privacy_request_event }, ids };
+      },
+    },
+  },
   outbox: {
     fulfilled: {
       table: 'outbox',

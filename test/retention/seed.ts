@@ -104,3 +104,14 @@ export async function tableCount(db: Kysely<Database>, table: keyof Database): P
   const r = await db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
   return Number(r.n);
 }
+
+/** A privacy request done (fulfilled) at `at`, with one event, as the desk leaves it. */
+export async function addFulfilledRequest(db: Kysely<Database>, opts: { email: string; at: string }): Promise<string> {
+  const id = randomUUID();
+  await db
+    .insertInto('privacy_request')
+    .values({ id, reference: `PR-${id.slice(0, 8)}`, requester_email: opts.email, requester_key: `k:${id}`, type: 'access', jurisdiction: 'IE', channel: 'mail', status: 'fulfilled', received_at: opts.at, fulfilled_at: opts.at, acknowledge_by: opts.at, respond_by: opts.at, acknowledge_rule: 'r', acknowledge_citation: 'c', respond_rule: 'r', respond_rule_kind: 'company', respond_citation: 'c', updated_at: opts.at })
+    .execute();
+  await db.insertInto('privacy_request_event').values({ id: randomUUID(), request_id: id, at: opts.at, actor: 'cli', event: 'fulfilled', detail: null }).execute();
+  return id;
+}

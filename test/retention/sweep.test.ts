@@ -8,7 +8,7 @@ import { placeHold } from '../../src/retention/holds.ts';
 import { hashDeletedIds } from '../../src/retention/deletion-log.ts';
 import { availableDbKinds, testDb } from '../support/db.ts';
 import { runCli } from '../cli/run-cli.ts';
-import { addConsent, addInquiry, addPerson, addTriageThread, DAY_MS, iso, sweepDeps, tableCount, testSigner } from './seed.ts';
+import { addConsent, addFulfilledRequest, addInquiry, addPerson, addTriageThread, DAY_MS, iso, sweepDeps, tableCount, testSigner } from './seed.ts';
 
 const { kinds, skipped } = await availableDbKinds();
 const NOW = Date.parse('2026-12-01T03:00:00Z');
@@ -47,6 +47,8 @@ describe('retention sweep', () => {
         const newTriage = await addTriageThread(db, { fromAddress: 'stranger@nowhere.example', at: ago(10) });
         await db.insertInto('outbox').values({ id: '00000000-0000-4000-8000-00000000000a', kind: 'receipt', inquiry_id: null, person_id: h, to_address: '', subject: '', text_body: '', headers: '{}', status: 'sent', attempts: 1, next_attempt_at: ago(40), locked_until: null, last_error: null, created_at: ago(40), sent_at: ago(40) }).execute();
 
+        const oldRequest = await addFulfilledRequest(db, { email: 'asked@long-ago.example', at: ago(1200) });
+        const recentRequest = await addFulfilledRequest(db, { email: 'asked@recently.example', at: ago(100) });
         const holdDeps = { storage: t.storage, now: () => new Date(NOW - 400 * DAY_MS), mailQueued: () => undefined };
         await placeHold(holdDeps, { actor: 'cli', kind: 'legal_hold', scope: 'person', target: d, reason: 'matter 1' });
         await placeHold(holdDeps, { actor: 'cli', kind: 'legal_hold', scope: 'domain', target: 'held-domain.example', reason: 'matter 2' });
@@ -61,7 +63,7 @@ describe('retention sweep', () => {
         assert.equal(byRule.inquiries_unanswered.held, 2);
         assert.equal(byRule.triage_mail.due, 1);
         assert.equal(byRule.triage_mail.held, 1);
-        assert.equal(byRule.privacy_requests.applied, false);
+        assert.equal(byRule.privacy_requests.due, 1, 'a request done 3 years ago is due; one done 100 days ago is not');
         assert.equal(byRule.suppression.applied, false);
         assert.equal(await tableCount(db, 'inquiry'), 7, 'a dry run deletes nothing');
         assert.equal(await tableCount(db, 'deletion_log'), 0);
@@ -78,12 +80,15 @@ describe('retention sweep', () => {
         assert.equal(await tableCount(db, 'consent_record'), 1);
         assert.equal(await tableCount(db, 'outbox'), 0);
         for (const gone of [closedOld.id, quiet.id, contractEnded.id, oldTriage]) assert.ok(!remaining.includes(gone));
+        assert.deepEqual((await db.selectFrom('privacy_request').select('id').execute()).map((r) => r.id), [recentRequest]);
+        assert.deepEqual((await db.selectFrom('privacy_request_event').select('request_id').execute()).map((r) => r.request_id), [recentRequest], 'the old request\'s events went with it');
+        assert.ok(oldRequest);
 
         // The log: counts add up to what went, ids only as keyed hashes.
         const log = await db.selectFrom('deletion_log').selectAll().where('run_id', '=', run.runId).execute();
         const sum: Record<string, number> = {};
         for (const entry of log) for (const [table, n] of Object.entries(JSON.parse(entry.counts) as Record<string, number>)) sum[table] = (sum[table] ?? 0) + n;
-        assert.deepEqual(sum, { inquiry: 3, mail_thread: 3, mail_message: 6, mail_attachment: 2, outbox: 1, consent_record: 2, person: 4 });
+        assert.deepEqual(sum, { inquiry: 3, mail_thread: 3, mail_message: 6, mail_attachment: 2, outbox: 1, consent_record: 2, person: 4, privacy_request: 1, privacy_request_event: 1 });
         const hashes = log.flatMap((entry) => JSON.parse(entry.affected_id_hashes) as string[]);
         for (const id of [closedOld.id, quiet.id, contractEnded.id, oldTriage, a, g]) assert.ok(hashes.includes(hashDeletedIds(testSigner, [id])[0]), 'the deleted id is in the log as its keyed hash');
         const raw = JSON.stringify(log);
