@@ -13,6 +13,8 @@ import { html, type SafeHtml } from '../http/html.ts';
 import type { PrivacyRequestStatus } from '../storage/types.ts';
 import { allowedMoves, changeStatus, REASON_MAX, type StaffMove } from '../rights/change-status.ts';
 import { classifyRequest } from '../rights/classify-request.ts';
+import { CorrectionError, INQUIRY_FIELDS, PERSON_FIELDS, type InquiryField, type PersonField } from '../rights/correct-person.ts';
+import { correctRequest, recordsToCorrect, type CorrectRequestInput } from '../rights/correct-request.ts';
 import { fulfilRequest } from '../rights/fulfil-request.ts';
 import { localDateTime, REQUEST_TYPES } from '../rights/due-dates.ts';
 import { jurisdictionName, jurisdictionOptions } from '../rights/jurisdictions.ts';
@@ -149,7 +151,7 @@ ${page.threads.map(
     }
   });
 
-  const detailPage = async (req: FastifyRequest, reply: FastifyReply, id: string, status = 200, problem?: { message: string; reason?: string; text?: string }) => {
+  const detailPage = async (req: FastifyRequest, reply: FastifyReply, id: string, status = 200, problem?: { message: string; reason?: string; text?: string; fields?: Record<string, string>; values?: Record<string, string> }) => {
     const view = UUID.test(id) ? await viewRequest(deps, actor(req), id) : undefined;
     if (!view) {
       return consolePage(deps, req, reply, { title: 'Request not found', status: 404, path: '/console/requests', body: html`<h1>Request not found</h1><p>There is no privacy request at this address. <a href="/console/requests">Back to the queue</a>.</p>` });
@@ -158,6 +160,8 @@ ${page.threads.map(
     const thread = r.thread_id ? await getThread(deps, { ...actor(req), threadId: r.thread_id }) : undefined;
     const moves = allowedMoves(r.status);
     const open = ['received', 'acknowledged', 'verifying', 'in_progress'].includes(r.status);
+    const correcting = r.type === 'correction' && r.verified_at !== null && ['acknowledged', 'verifying', 'in_progress'].includes(r.status);
+    const correction = correcting ? await correctionForm(req, r.id, problem) : '';
     const detail = (label: string, value: SafeHtml | string | null) => html`<div><dt>${label}</dt><dd>${value ?? '—'}</dd></div>`;
     const action = (move: StaffMove, label: string, extra: SafeHtml | '' = '') =>
       moves.includes(move) ? html`<form class="inquiry-form" method="post" action="/console/requests/${r.id}/${move}">${csrfField(req)}${extra}<button type="submit">${label}</button></form>` : '';
@@ -190,6 +194,7 @@ ${open ? html`<form class="inquiry-form" method="post" action="/console/requests
 <p class="hint">The answer's due date is worked out again from the receipt time.</p>
 <button type="submit">Set type and jurisdiction</button></form>` : ''}
 ${open && r.verified_at && (r.type === 'access' || r.type === 'deletion') ? html`<form class="inquiry-form" method="post" action="/console/requests/${r.id}/fulfil">${csrfField(req)}<p class="hint">${r.type === 'access' ? 'Mails the requester a link, valid 14 days, to everything held about their address.' : 'Deletes everything held about their address in one transaction, except what a legal hold or contract covers, and tells them what was kept and why. This cannot be undone.'}</p><button type="submit">${r.type === 'access' ? 'Send them their data' : 'Delete their data'}</button></form>` : ''}
+${correction}
 ${action('start', 'Start work on it')}
 ${action('refuse', 'Refuse, and tell the requester', html`<div class="field"><label for="reason">Reason for the refusal (sent to the requester)</label><textarea id="reason" name="reason" rows="4" maxlength="${REASON_MAX}" required>${problem?.reason ?? ''}</textarea><p class="hint">For example: we could not verify that the address is yours. Nothing is disclosed, changed or deleted.</p></div>`)}
 ${action('close', 'Close')}
@@ -197,6 +202,63 @@ ${action('close', 'Close')}
 <ol class="history">${view.events.map((e) => html`<li>${localDateTime(deps, e.at)}: <strong>${e.event.replace(/_/g, ' ')}</strong> by ${e.actor === 'requester' ? 'the requester' : e.actor.startsWith('staff:') ? 'staff' : e.actor.startsWith('mail:') ? 'incoming mail' : 'the system'}</li>`)}</ol>`,
     });
   };
+
+  // The correction form: one field per correctable value, named as CorrectionError keys
+  // them (person.name, inquiry.<id>.company), so each error sits under its own field.
+  const FIELD_LABELS: Record<PersonField | InquiryField, string> = { name: 'Name', email: 'Email address', company: 'Company', role: 'Role', country: 'Country (two-letter code, e.g. GB)', context: 'Context' };
+  const correctionForm = async (req: FastifyRequest, requestId: string, problem?: { fields?: Record<string, string>; values?: Record<string, string> }): Promise<SafeHtml> => {
+    const { person, inquiries } = await recordsToCorrect(deps, actor(req), requestId);
+    if (!person) return html`<h2>Correct their data</h2><p>We hold no person record under the requester's address, so there is nothing to correct. Tell them, then close the request.</p>`;
+    const field = (key: string, name: PersonField | InquiryField, stored: string | null) => {
+      const id = `correct-${key.replace(/\./g, '-')}`;
+      const error = problem?.fields?.[key];
+      const value = problem?.values?.[key] ?? stored ?? '';
+      const control =
+        name === 'context'
+          ? html`<textarea id="${id}" name="${key}" rows="3"${error ? html` aria-invalid="true" aria-describedby="${id}-error"` : ''}>${value}</textarea>`
+          : html`<input id="${id}" name="${key}" type="${name === 'email' ? 'email' : 'text'}" value="${value}"${error ? html` aria-invalid="true" aria-describedby="${id}-error"` : ''}>`;
+      return html`<div class="field${error ? ' has-error' : ''}"><label for="${id}">${FIELD_LABELS[name]}</label>${error ? html`<p class="error-message" id="${id}-error"><span class="visually-hidden">Error: </span>${error}</p>` : ''}${control}</div>`;
+    };
+    return html`<h2>Correct their data</h2>
+<form class="inquiry-form" method="post" action="/console/requests/${requestId}/correct">${csrfField(req)}
+<p class="hint">Change what the requester asked to correct. The audit trail records which fields changed, never the values; the requester is mailed the list of changed fields and the request is marked fulfilled.</p>
+<fieldset><legend>Person</legend>${PERSON_FIELDS.map((f) => field(`person.${f}`, f, person[f]))}</fieldset>
+${inquiries.map((i) => html`<fieldset><legend>Inquiry ${i.reference}</legend>${INQUIRY_FIELDS.map((f) => field(`inquiry.${i.id}.${f}`, f, i[f]))}</fieldset>`)}
+<button type="submit">Save the correction and tell the requester</button></form>`;
+  };
+
+  app.post<{ Params: { id: string } }>('/console/requests/:id/correct', { config: { access: REQUEST_ROLES } }, async (req, reply) => {
+    if (!UUID.test(req.params.id)) return detailPage(req, reply, req.params.id);
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const input: CorrectRequestInput = { requestId: req.params.id, person: {}, inquiries: {} };
+    const values: Record<string, string> = {};
+    for (const key of Object.keys(body)) {
+      const value = bodyText(req, key);
+      if (key.startsWith('person.')) {
+        input.person[key.slice('person.'.length) as PersonField] = value;
+        values[key] = value;
+      } else if (key.startsWith('inquiry.')) {
+        // inquiry.<id>.<field>: unknown ids and fields are refused by correctPerson.
+        const dot = key.lastIndexOf('.');
+        const inquiryId = key.slice('inquiry.'.length, dot);
+        if (dot <= 'inquiry.'.length) continue;
+        (input.inquiries[inquiryId] ??= {})[key.slice(dot + 1) as InquiryField] = value;
+        values[key] = value;
+      }
+    }
+    try {
+      await correctRequest(deps, actor(req), input);
+    } catch (error) {
+      if (error instanceof CorrectionError) {
+        const status = error.code === 'not_found' ? 404 : error.code === 'conflict' ? 409 : 422;
+        const fields = Object.keys(error.fields).length;
+        return detailPage(req, reply, req.params.id, status, { message: `Nothing was changed: ${fields > 0 ? `correct the ${fields === 1 ? 'field' : `${fields} fields`} marked below` : error.message}.`, fields: error.fields, values });
+      }
+      if (!(error instanceof RequestError)) throw error;
+      return detailPage(req, reply, req.params.id, error.code === 'not_found' ? 404 : error.code === 'conflict' ? 409 : 422, { message: `Nothing was changed: ${error.message}.`, values });
+    }
+    return reply.redirect(`/console/requests/${req.params.id}`, 303);
+  });
 
   app.get<{ Params: { id: string } }>('/console/requests/:id', { config: { access: REQUEST_ROLES } }, async (req, reply) => detailPage(req, reply, req.params.id));
 

@@ -147,3 +147,37 @@ export function erasureMail(deps: Pick<Deps, 'policy'>, request: Pick<RequestRow
   );
   return { to: request.requester_email, subject: `Re: ${org.privacy_subject} (${request.reference}): deleted`, text: lines.join('\n'), headers: { 'Reply-To': org.privacy_address } };
 }
+
+const FIELD_WORDS: Record<string, string> = { name: 'name', email: 'email address', company: 'company', role: 'role', country: 'country', context: 'message about your context' };
+
+/**
+ * The answer to a correction request: which fields changed on which record ("your name",
+ * "the company on request LT-…"), never a value before or after (the mail may be read
+ * by someone else; the requester knows what they asked for).
+ */
+export function correctionMail(
+  deps: Pick<Deps, 'policy'>,
+  request: Pick<RequestRow, 'reference' | 'requester_email'>,
+  changed: Array<{ table: 'person' | 'inquiry'; id: string; field: string }>,
+  inquiryReferences: Map<string, string>,
+): MailDraft {
+  const org = deps.policy.policy.organisation;
+  const lines = changed.map((c) => `- ${c.table === 'person' ? `your ${FIELD_WORDS[c.field] ?? c.field}` : `the ${FIELD_WORDS[c.field] ?? c.field} on request ${inquiryReferences.get(c.id) ?? 'of yours'}`}`);
+  return {
+    to: request.requester_email,
+    subject: `Re: ${org.privacy_subject} (${request.reference}): corrected`,
+    text: [
+      'Hello,',
+      '',
+      `As you asked (${request.reference}), we have corrected the personal data we hold about you. We changed:`,
+      '',
+      ...lines,
+      '',
+      ...(changed.some((c) => c.table === 'person' && c.field === 'email') ? ['We will use the corrected email address from now on.', ''] : []),
+      `If anything is still not right: reply to this email or write to ${org.privacy_address} with the subject "${org.privacy_subject}".`,
+      '',
+      org.name,
+    ].join('\n'),
+    headers: { 'Reply-To': org.privacy_address },
+  };
+}
