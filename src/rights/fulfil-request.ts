@@ -3,7 +3,7 @@
 // fresh from what is held at each download (access-package.ts audits every build).
 // Deletion: erase-person.ts in its own transaction (it asks the retention engine for holds),
 // then the request is marked fulfilled and the requester told what was deleted and what
-// a hold keeps, and why. Correction is not wired here: staff use correct-person.ts.
+// a hold keeps, and why. Correction has its own form and use case: correct-request.ts.
 // Nothing runs for an unverified request. The request row itself outlives an erasure:
 // it is the proof we answered (its own retention rule, privacy_requests).
 import { randomBytes } from 'node:crypto';
@@ -27,7 +27,7 @@ function ready(request: RequestRow | undefined): RequestRow {
   if (!request.verified_at) throw new RequestError('conflict', 'the requester has not verified the address yet: nothing may be disclosed, changed or deleted');
   if (!['acknowledged', 'verifying', 'in_progress'].includes(request.status)) throw new RequestError('conflict', `the request is ${request.status.replace('_', ' ')}`);
   if (request.type === 'unspecified') throw new RequestError('invalid', 'set the request type first');
-  if (request.type === 'correction') throw new RequestError('invalid', 'corrections are made on the person\'s records (not from this button yet); then close the request');
+  if (request.type === 'correction') throw new RequestError('invalid', 'a correction is made with the correction form on the request\'s page');
   return request;
 }
 
