@@ -240,9 +240,8 @@ ${inquiries.map((i) => html`<fieldset><legend>Inquiry ${i.reference}</legend>${I
       } else if (key.startsWith('inquiry.')) {
         // inquiry.<id>.<field>: unknown ids and fields are refused by correctPerson.
         const dot = key.lastIndexOf('.');
-        const inquiryId = key.slice('inquiry.'.length, dot);
         if (dot <= 'inquiry.'.length) continue;
-        (input.inquiries[inquiryId] ??= {})[key.slice(dot + 1) as InquiryField] = value;
+        (input.inquiries[key.slice('inquiry.'.length, dot)] ??= {})[key.slice(dot + 1) as InquiryField] = value;
         values[key] = value;
       }
     }

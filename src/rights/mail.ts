@@ -148,7 +148,7 @@ export function erasureMail(deps: Pick<Deps, 'policy'>, request: Pick<RequestRow
   return { to: request.requester_email, subject: `Re: ${org.privacy_subject} (${request.reference}): deleted`, text: lines.join('\n'), headers: { 'Reply-To': org.privacy_address } };
 }
 
-const FIELD_WORDS: Record<string, string> = { name: 'name', email: 'email address', company: 'company', role: 'role', country: 'country', context: 'message about your context' };
+const FIELD_WORDS: Record<string, string> = { name: 'name', email: 'email address', company: 'company', role: 'role', country: 'country', context: 'context you gave' };
 
 /**
  * The answer to a correction request: which fields changed on which record ("your name",

@@ -101,6 +101,23 @@ describe('correction from the console', () => {
     });
   });
 
+  test('a corrected address: the answer goes to the verified address and names the field', async () => {
+    await withDesk(async (env) => {
+      const { server } = env;
+      const { r, inquiry, staff, form, db } = await correctionRequest(env);
+      const next = 'grace.hopper@navy.example.org';
+      const done = await post(server.url, `/console/requests/${r.id}/correct`, { ...form, 'person.email': next, [`inquiry.${inquiry.id}.context`]: 'Four sites' }, staff.cookie);
+      assert.equal(done.status, 303);
+      assert.equal((await db.selectFrom('person').select('email').executeTakeFirstOrThrow()).email, next);
+      const mail = (await delivered(env, 4)).at(-1)!;
+      assert.deepEqual(mail.envelopeTo, [person.email], 'the address they verified');
+      const text = mail.parsed.text ?? '';
+      assert.ok(text.includes('- your email address') && text.includes(`- the context you gave on request ${inquiry.reference}`), text);
+      assert.ok(!text.includes(next) && !text.includes('Four sites'), 'no value in the mail');
+      assert.ok(!JSON.stringify(await audit(server)).includes(next), 'no value in the audit trail');
+    });
+  });
+
   test('bad values re-show the form (422) with the input kept and write nothing; an unchanged form changes nothing', async () => {
     await withDesk(async (env) => {
       const { server } = env;
