@@ -14,7 +14,7 @@ import type { PrivacyRequestStatus } from '../storage/types.ts';
 import { allowedMoves, changeStatus, REASON_MAX, type StaffMove } from '../rights/change-status.ts';
 import { classifyRequest } from '../rights/classify-request.ts';
 import { CorrectionError, INQUIRY_FIELDS, PERSON_FIELDS, type InquiryField, type PersonField } from '../rights/correct-person.ts';
-import { correctRequest, recordsToCorrect, type CorrectRequestInput } from '../rights/correct-request.ts';
+import { AnsweredElsewhereError, correctRequest, recordsToCorrect, type CorrectRequestInput } from '../rights/correct-request.ts';
 import { fulfilRequest } from '../rights/fulfil-request.ts';
 import { localDateTime, REQUEST_TYPES } from '../rights/due-dates.ts';
 import { jurisdictionName, jurisdictionOptions } from '../rights/jurisdictions.ts';
@@ -253,6 +253,7 @@ ${inquiries.map((i) => html`<fieldset><legend>Inquiry ${i.reference}</legend>${I
         const fields = Object.keys(error.fields).length;
         return detailPage(req, reply, req.params.id, status, { message: `Nothing was changed: ${fields > 0 ? `correct the ${fields === 1 ? 'field' : `${fields} fields`} marked below` : error.message}.`, fields: error.fields, values });
       }
+      if (error instanceof AnsweredElsewhereError) return detailPage(req, reply, req.params.id, 409, { message: `${error.message[0].toUpperCase()}${error.message.slice(1)}.` });
       if (!(error instanceof RequestError)) throw error;
       return detailPage(req, reply, req.params.id, error.code === 'not_found' ? 404 : error.code === 'conflict' ? 409 : 422, { message: `Nothing was changed: ${error.message}.`, values });
     }

@@ -55,14 +55,31 @@ export async function correctRequest(deps: CorrectDeps, actor: StaffActor, input
   if (changed.length === 0) throw new RequestError('invalid', 'every field still has the value it had, so nothing changed; edit a field, or refuse or close the request');
   // References never change with a correction: the ones read for the form name the records.
   const references = new Map(inquiries.map((i) => [i.id, i.reference]));
+  try {
+    await answer(deps, actor, input.requestId, person.id, changed, references);
+  } catch (error) {
+    // Closed, refused or answered by someone else meanwhile: the records are corrected.
+    if (error instanceof RequestError) throw new AnsweredElsewhereError(error.message);
+    throw error;
+  }
+  return { changed };
+}
+
+/** The records were corrected, but the request could no longer be answered. */
+export class AnsweredElsewhereError extends RequestError {
+  constructor(state: string) {
+    super('conflict', `the records were corrected, but ${state} meanwhile, so the requester was not mailed: tell them yourself`);
+  }
+}
+
+async function answer(deps: CorrectDeps, actor: StaffActor, requestId: string, personId: string, changed: ChangedField[], references: Map<string, string>): Promise<void> {
   await inBatch(deps, async (uow) => {
-    const current = correctable(await findRequest(uow.trx, input.requestId));
+    const current = correctable(await findRequest(uow.trx, requestId));
     const at = uow.now.toISOString();
     await updateRequest(uow.trx, current.id, { status: 'fulfilled', fulfilled_at: at, updated_at: at });
-    const outbox = uow.queueMail('privacy-request-correction', correctionMail(deps, current, changed, references), { personId: person.id });
+    const outbox = uow.queueMail('privacy-request-correction', correctionMail(deps, current, changed, references), { personId });
     await recordEvent(uow, current.id, staffActor(actor), 'fulfilled', { from: current.status, changed: changed.length, fields: changed.map((c) => `${c.table}.${c.id}.${c.field}`).join(','), outbox });
   });
-  return { changed };
 }
 
 export { CorrectionError };
