@@ -230,21 +230,31 @@ ${inquiries.map((i) => html`<fieldset><legend>Inquiry ${i.reference}</legend>${I
   app.post<{ Params: { id: string } }>('/console/requests/:id/correct', { config: { access: REQUEST_ROLES } }, async (req, reply) => {
     if (!UUID.test(req.params.id)) return detailPage(req, reply, req.params.id);
     const body = (req.body ?? {}) as Record<string, unknown>;
-    const input: CorrectRequestInput = { requestId: req.params.id, person: {}, inquiries: {} };
+    // Built as own properties only (Maps, then fromEntries): a key such as
+    // inquiry.__proto__.company must never reach an object's prototype.
+    const person = new Map<string, string>();
+    const inquiries = new Map<string, Map<string, string>>();
     const values: Record<string, string> = {};
     for (const key of Object.keys(body)) {
       const value = bodyText(req, key);
       if (key.startsWith('person.')) {
-        input.person[key.slice('person.'.length) as PersonField] = value;
+        person.set(key.slice('person.'.length), value);
         values[key] = value;
       } else if (key.startsWith('inquiry.')) {
         // inquiry.<id>.<field>: unknown ids and fields are refused by correctPerson.
         const dot = key.lastIndexOf('.');
         if (dot <= 'inquiry.'.length) continue;
-        (input.inquiries[key.slice('inquiry.'.length, dot)] ??= {})[key.slice(dot + 1) as InquiryField] = value;
+        const inquiryId = key.slice('inquiry.'.length, dot);
+        if (!inquiries.has(inquiryId)) inquiries.set(inquiryId, new Map());
+        inquiries.get(inquiryId)!.set(key.slice(dot + 1), value);
         values[key] = value;
       }
     }
+    const input: CorrectRequestInput = {
+      requestId: req.params.id,
+      person: Object.fromEntries(person),
+      inquiries: Object.fromEntries([...inquiries].map(([id, fields]) => [id, Object.fromEntries(fields)])),
+    };
     try {
       await correctRequest(deps, actor(req), input);
     } catch (error) {

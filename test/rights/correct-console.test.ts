@@ -145,6 +145,9 @@ describe('correction from the console', () => {
       const unknown = await post(server.url, `/console/requests/${r.id}/correct`, { ...form, 'person.phone': '123' }, staff.cookie);
       assert.equal(unknown.status, 422);
       assert.match(await unknown.text(), /these fields cannot be corrected: phone/);
+      const proto = await post(server.url, `/console/requests/${r.id}/correct`, { ...form, 'inquiry.__proto__.company': 'X' }, staff.cookie);
+      assert.equal(proto.status, 404);
+      assert.equal(({} as Record<string, unknown>).company, undefined, 'no prototype touched');
       assert.deepEqual(await snapshot(env), before, 'nothing written');
     });
   });
