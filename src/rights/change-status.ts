@@ -7,7 +7,7 @@ import { inBatch } from '../unit-of-work.ts';
 import type { PrivacyRequestStatus } from '../storage/types.ts';
 import { recordEvent } from './request-events.ts';
 import { refusalMail } from './mail.ts';
-import { findRequest, updateRequest } from './store.ts';
+import { ERASED_MARKER, findRequest, updateRequest } from './store.ts';
 import { RequestError, staffActor, type StaffActor } from './staff-actor.ts';
 
 export type StaffMove = 'start' | 'refuse' | 'close';
@@ -38,6 +38,7 @@ export async function changeStatus(
     const request = await findRequest(uow.trx, input.requestId);
     if (!request) throw new RequestError('not_found', 'no such request');
     if (!move.from.includes(request.status)) throw new RequestError('conflict', `the request is ${request.status.replace('_', ' ')}; it cannot be ${input.move === 'start' ? 'started' : input.move === 'refuse' ? 'refused' : 'closed'} now`);
+    if (input.move === 'refuse' && request.requester_email === ERASED_MARKER) throw new RequestError('conflict', 'the requester was erased: no refusal can be sent to them; close the request instead');
     const at = uow.now.toISOString();
     const stamp = { in_progress: 'in_progress_at', refused: 'refused_at', closed: 'closed_at' } as const;
     await updateRequest(uow.trx, request.id, {

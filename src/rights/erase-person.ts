@@ -24,6 +24,12 @@
 // rule `erasure_request`, counts per table and keyed hashes of every deleted row's id,
 // so a restore of an older backup can delete those rows again.
 //
+// The requester's privacy requests (found by every form of the subject key) lose the
+// address and their free text in the same transaction, last, so a caller's `within` step
+// (the desk's fulfilment) can first queue the answer to the address: the outbox row is
+// the one copy left, and its contents are erased once sent. A hold on the person or their
+// domain keeps the requests as they are, like everything else.
+//
 // After COMMIT, storage/scrub.ts checkpoints SQLite's WAL so no old page version keeps
 // the deleted text (secure_delete already zeroes the pages themselves).
 import { randomUUID } from 'node:crypto';
@@ -35,6 +41,8 @@ import { scrubAfterDeletion, type ScrubResult } from '../storage/scrub.ts';
 import { inTransaction } from '../unit-of-work.ts';
 import { checkedAddress, collectPersonData, type PersonData, type StaffActorInput } from './find-person-data.ts';
 import { deleteByIds, deleteBySubjectKeys, detachThread, insertErasureProof, suppress } from './person-data-store.ts';
+import { redactRequestsOf } from './store.ts';
+import type { UnitOfWork } from '../unit-of-work.ts';
 
 export interface KeptPart {
   table: string;
@@ -53,7 +61,12 @@ export interface ErasureResult {
   /** What a hold kept, per table, with the hold (its reason is for the requester's answer). */
   kept: KeptPart[];
   scrub: ScrubResult;
+  /** The requester's privacy requests whose address and free text were removed. */
+  redactedRequests: number;
 }
+
+/** A step run inside the erasure's transaction, before the requests are redacted. */
+export type WithinErasure = (uow: UnitOfWork, result: Omit<ErasureResult, 'scrub' | 'redactedRequests'>) => Promise<void>;
 
 const TABLES = ['mail_attachment', 'mail_message', 'mail_thread', 'outbox', 'consent_confirmation', 'consent_record', 'inquiry', 'withdrawal_request', 'mail_allowance', 'person'] as const;
 
@@ -84,7 +97,7 @@ export interface ErasureInput extends StaffActorInput {
   email: string;
 }
 
-export async function erasePerson(deps: Pick<Deps, 'storage' | 'now' | 'mailQueued' | 'signer'>, input: ErasureInput): Promise<ErasureResult> {
+export async function erasePerson(deps: Pick<Deps, 'storage' | 'now' | 'mailQueued' | 'signer'>, input: ErasureInput, within?: WithinErasure): Promise<ErasureResult> {
   checkedAddress(input.email);
   const committed = await inTransaction(deps, async (uow) => {
     const trx = uow.trx;
@@ -183,6 +196,8 @@ export async function erasePerson(deps: Pick<Deps, 'storage' | 'now' | 'mailQueu
       kept: JSON.stringify(keptCounts),
     });
     const keptRows = kept.reduce((n, k) => n + k.ids.length, 0);
+    if (within) await within(uow, { personId, proofId, erased, detachedThreads, kept });
+    const redactedRequests = wholeHold ? 0 : await redactRequestsOf(trx, data.subjectKeys, at);
     uow.audit({
       actor: input.actor,
       action: 'rights.person_erased',
@@ -192,12 +207,13 @@ export async function erasePerson(deps: Pick<Deps, 'storage' | 'now' | 'mailQueu
         proof: proofId,
         ...Object.fromEntries(Object.entries(erased).map(([t, n]) => [`erased_${t}`, n])),
         detached_threads: detachedThreads,
+        redacted_requests: redactedRequests,
         kept_rows: keptRows,
         holds: [...new Set(kept.map((k) => k.hold.id))].join(','),
         ...(input.requestId ? { request: input.requestId } : {}),
       },
     });
-    return { personId, proofId, erased, detachedThreads, kept };
+    return { personId, proofId, erased, detachedThreads, kept, redactedRequests };
   });
   // Only once the deletion is durable: the WAL's old page versions go too.
   const scrub = await scrubAfterDeletion(deps.storage);

@@ -5,14 +5,15 @@
 // then the request is marked fulfilled and the requester told what was deleted and what
 // a hold keeps, and why. Correction has its own form and use case: correct-request.ts.
 // Nothing runs for an unverified request. The request row itself outlives an erasure:
-// it is the proof we answered (its own retention rule, privacy_requests).
+// it is the proof we answered (its own retention rule, privacy_requests), with the
+// address and free text removed in the erasure's transaction once the answer is queued.
 import { randomBytes } from 'node:crypto';
 import type { Deps } from '../deps.ts';
 import { inBatch } from '../unit-of-work.ts';
-import { erasePerson, type ErasureResult } from './erase-person.ts';
+import { erasePerson } from './erase-person.ts';
 import { accessLinkMail, erasureMail } from './mail.ts';
 import { recordEvent } from './request-events.ts';
-import { findRequest, updateRequest, type RequestRow } from './store.ts';
+import { ERASED_MARKER, findRequest, updateRequest, type RequestRow } from './store.ts';
 import { RequestError, staffActor, type StaffActor } from './staff-actor.ts';
 
 export const PACKAGE_LINK_DAYS = 14;
@@ -24,6 +25,7 @@ export function packageHashes(deps: Pick<Deps, 'signer'>, token: string): string
 
 function ready(request: RequestRow | undefined): RequestRow {
   if (!request) throw new RequestError('not_found', 'no such request');
+  if (request.requester_email === ERASED_MARKER) throw new RequestError('conflict', 'the requester was erased: their address is no longer held');
   if (!request.verified_at) throw new RequestError('conflict', 'the requester has not verified the address yet: nothing may be disclosed, changed or deleted');
   if (!['acknowledged', 'verifying', 'in_progress'].includes(request.status)) throw new RequestError('conflict', `the request is ${request.status.replace('_', ' ')}`);
   if (request.type === 'unspecified') throw new RequestError('invalid', 'set the request type first');
@@ -46,20 +48,20 @@ export async function fulfilRequest(deps: Pick<Deps, 'storage' | 'now' | 'mailQu
     });
     return { type: 'access' };
   }
-  const result: ErasureResult = await erasePerson(deps, {
-    actor: `staff:${actor.staffAccountId}`,
-    requestId: request.id,
-    email: request.requester_email,
-  });
-  await inBatch(deps, async (uow) => {
-    const current = await findRequest(uow.trx, request.id);
-    if (!current) return;
-    const at = uow.now.toISOString();
-    await updateRequest(uow.trx, current.id, { status: 'fulfilled', fulfilled_at: at, person_id: null, updated_at: at });
-    const erased = Object.values(result.erased).reduce((n, c) => n + c, 0);
-    const kept = result.kept.reduce((n, k) => n + k.ids.length, 0);
-    const outbox = uow.queueMail('privacy-request-erasure', erasureMail(deps, current, result), {});
-    await recordEvent(uow, current.id, staffActor(actor), 'fulfilled', { from: current.status, erased, kept, proof: result.proofId, outbox });
-  });
+  // One transaction: the erasure, the request marked fulfilled, the answer queued to the
+  // address, and only then the requester's requests redacted (erase-person.ts).
+  await erasePerson(
+    deps,
+    { actor: `staff:${actor.staffAccountId}`, requestId: request.id, email: request.requester_email },
+    async (uow, result) => {
+      const current = ready(await findRequest(uow.trx, request.id));
+      const at = uow.now.toISOString();
+      await updateRequest(uow.trx, current.id, { status: 'fulfilled', fulfilled_at: at, person_id: null, updated_at: at });
+      const erased = Object.values(result.erased).reduce((n, c) => n + c, 0);
+      const kept = result.kept.reduce((n, k) => n + k.ids.length, 0);
+      const outbox = uow.queueMail('privacy-request-erasure', erasureMail(deps, current, result), {});
+      await recordEvent(uow, current.id, staffActor(actor), 'fulfilled', { from: current.status, erased, kept, proof: result.proofId, outbox });
+    },
+  );
   return { type: 'deletion' };
 }

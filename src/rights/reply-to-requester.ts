@@ -9,7 +9,7 @@ import { isSendableId, outboxMessageId } from '../correspondence/message-ids.ts'
 import { insertMessage, insertThread, messagesOfThread, touchThread } from '../correspondence/store.ts';
 import { inBatch } from '../unit-of-work.ts';
 import { recordEvent } from './request-events.ts';
-import { findRequest, updateRequest } from './store.ts';
+import { ERASED_MARKER, findRequest, updateRequest } from './store.ts';
 import { RequestError, staffActor, type StaffActor } from './staff-actor.ts';
 
 export const MAX_REPLY = 20_000;
@@ -22,6 +22,7 @@ export async function replyToRequester(deps: Pick<Deps, 'storage' | 'policy' | '
   await inBatch(deps, async (uow) => {
     const request = await findRequest(uow.trx, input.requestId);
     if (!request) throw new RequestError('not_found', 'no such request');
+    if (request.requester_email === ERASED_MARKER) throw new RequestError('conflict', 'the requester was erased: their address is no longer held');
     const at = uow.now.toISOString();
     const subject = `Re: ${org.privacy_subject} (${request.reference})`;
     let threadId = request.thread_id;

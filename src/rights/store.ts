@@ -1,6 +1,6 @@
 // SQL for privacy requests and their history. Nothing here decides anything: the use
 // cases in this folder do, inside a unit of work.
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database, PrivacyRequestEventTable, PrivacyRequestStatus, PrivacyRequestTable } from '../storage/types.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -99,4 +99,28 @@ export async function verifiedTwins(db: Db, request: Pick<RequestRow, 'id' | 're
 /** Requests received in [from, to), for the monthly report. */
 export async function receivedBetween(db: Db, from: string, to: string): Promise<RequestRow[]> {
   return db.selectFrom('privacy_request').selectAll().where('received_at', '>=', from).where('received_at', '<', to).orderBy('received_at').execute();
+}
+
+/** What replaces the requester's address on their requests once they are erased. */
+export const ERASED_MARKER = '[erased]';
+
+/**
+ * After an erasure: the requester's requests keep the keyed hash, ids, type, states and
+ * dates as proof we answered; the address and free text go (the columns are NOT NULL
+ * or nullable as the migration made them, hence the marker for the address).
+ */
+export async function redactRequestsOf(db: Db, requesterKeys: string[], at: string): Promise<number> {
+  if (requesterKeys.length === 0) return 0;
+  const r = await db
+    .updateTable('privacy_request')
+    .set({
+      requester_email: ERASED_MARKER,
+      message: null,
+      refusal_reason: sql<string | null>`case when refusal_reason is null then null else ${ERASED_MARKER} end`,
+      updated_at: at,
+    })
+    .where('requester_key', 'in', requesterKeys)
+    .where('requester_email', '!=', ERASED_MARKER)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
 }

@@ -152,8 +152,9 @@ export async function closeWorld(world: { server: TestServer; sink: SmtpSink }):
  * Every value of every column of every table (introspected, so new tables are covered),
  * plus, on SQLite, the raw bytes of the database file, its -wal and its -shm. Read with
  * both the UTF-8 and the Latin-1 decodings, lower-cased, so no encoding hides a value.
+ * `files: false`: the tables' values only.
  */
-export async function storedBytes(server: TestServer): Promise<string> {
+export async function storedBytes(server: TestServer, options: { files?: boolean } = {}): Promise<string> {
   const db = server.running.deps.storage.db;
   const tables =
     server.database.kind === 'postgres'
@@ -171,7 +172,7 @@ export async function storedBytes(server: TestServer): Promise<string> {
     }
   }
   const target = server.database.target;
-  if (target.kind === 'sqlite') {
+  if (target.kind === 'sqlite' && options.files !== false) {
     for (const file of [target.path, `${target.path}-wal`, `${target.path}-shm`]) {
       if (existsSync(file)) {
         const bytes = readFileSync(file);

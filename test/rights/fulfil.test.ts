@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { get, makeStaff, post } from '../auth/helpers.ts';
 import { postForm, submitForm, validFields } from '../support/server.ts';
 import { audit, delivered, events, requests, submitRequestForm, verifyLinkIn, withDesk } from './support.ts';
+import { assertNoneOf, rand, storedBytes } from './erase-support.ts';
 
 const person = { ...validFields, email: 'hedy.lamarr@frequency.example.org', name: 'Hedy Lamarr', company: 'Frequency Hopping Ltd' };
 
@@ -77,6 +78,57 @@ describe('fulfilment', () => {
       const fulfilled = (await audit(server)).find((a) => a.action === 'privacy_request.fulfilled');
       assert.ok(fulfilled && !fulfilled.details.includes('@'));
       assert.ok(JSON.parse(fulfilled.details).erased > 0);
+    });
+  });
+
+  test('deletion: afterwards no table holds their address, name or words; the request keeps its hash, states and dates', async () => {
+    await withDesk(async (env) => {
+      const { server, clock } = env;
+      const someone = { ...validFields, email: `${rand('grace')}@${rand('navy')}.example.org`, name: rand('Grace Hopper '), company: rand('Cobol Ltd ') };
+      const words = `Please delete everything ${rand('words')}`;
+      assert.equal((await submitForm(server.url, 'demo', someone)).status, 303);
+      // An earlier request of theirs (refused, with a reason) and the deletion request.
+      await submitRequestForm(server.url, { email: someone.email, type: 'access', jurisdiction: 'IE', message: rand('earlier') });
+      clock.advance(60_000);
+      await submitRequestForm(server.url, { email: someone.email.toUpperCase(), type: 'deletion', jurisdiction: 'IE', message: words });
+      const [earlier, r] = await requests(server);
+      assert.equal(r.type, 'deletion');
+      const staff = await makeStaff(server, clock, 'privacy');
+      const reason = rand('reason');
+      assert.equal((await post(server.url, `/console/requests/${earlier.id}/refuse`, { csrf: staff.csrf, reason }, staff.cookie)).status, 303);
+      const mails = await delivered(env, 5);
+      const ack = mails.find((m) => (m.parsed.text ?? '').includes(`/privacy/request/${r.id}/verify/`))!;
+      await postForm(server.url, new URL(verifyLinkIn(ack)).pathname, {});
+      const done = await post(server.url, `/console/requests/${r.id}/fulfil`, { csrf: staff.csrf }, staff.cookie);
+      assert.equal(done.status, 303);
+      // The answer still reaches them, from the outbox row queued before the redaction.
+      const answer = (await delivered(env, 6)).at(-1)!;
+      assert.deepEqual(answer.envelopeTo.map((a) => a.toLowerCase()), [someone.email]);
+      assert.match(answer.parsed.text ?? '', /we have deleted the personal data/);
+      await server.running.jobs.idle();
+      // Every column of every table (the answer's outbox row lost its contents once sent).
+      // Not the SQLite files: the sent row's old page stays in the WAL until the next
+      // checkpoint, which the outbox does not force (the erasure's own scrub ran before).
+      assertNoneOf(await storedBytes(server, { files: false }), [someone.email, someone.name, someone.company, words, reason], 'after the deletion request');
+      const rows = await requests(server);
+      assert.equal(rows.length, 2);
+      for (const row of rows) {
+        assert.equal(row.requester_email, '[erased]');
+        assert.equal(row.message, null);
+        assert.equal(row.requester_key, r.requester_key, 'the keyed hash stays as proof');
+      }
+      const [oldRow, row] = rows;
+      assert.equal(oldRow.status, 'refused');
+      assert.equal(oldRow.refusal_reason, '[erased]');
+      assert.ok(oldRow.refused_at);
+      assert.equal(row.status, 'fulfilled');
+      assert.equal(row.type, 'deletion');
+      assert.ok(row.fulfilled_at && row.verified_at && row.received_at);
+      const erasedEntry = (await audit(server)).find((a) => a.action === 'rights.person_erased')!;
+      assert.equal(JSON.parse(erasedEntry.details).redacted_requests, 2);
+      // Nothing more can be sent to or built for the erased requester.
+      const reply = await post(server.url, `/console/requests/${r.id}/reply`, { csrf: staff.csrf, text: 'hello' }, staff.cookie);
+      assert.ok(reply.status >= 400 && reply.status < 500, `reply refused: ${reply.status}`);
     });
   });
 });
