@@ -89,6 +89,20 @@ export interface AccessPackage {
     withdrawalLinkMailsSent: Array<{ day: string; sent: number }>;
   };
   earlierErasures: Array<{ id: string; erasedAt: string; erased: Record<string, number> }>;
+  /** Their privacy requests, this one included: what was asked, how, and when each step came. */
+  privacyRequests: Array<{
+    id: string;
+    reference: string;
+    type: string;
+    channel: string;
+    status: string;
+    receivedAt: string;
+    verifiedAt: string | null;
+    fulfilledAt: string | null;
+    refusedAt: string | null;
+    closedAt: string | null;
+    respondBy: string;
+  }>;
   counts: Record<string, number>;
 }
 
@@ -199,6 +213,19 @@ export function toAccessPackage(data: PersonData, bytes: Map<string, Uint8Array>
       withdrawalLinkMailsSent: data.mailAllowances.map((a) => ({ day: a.day, sent: Number(a.sent) })),
     },
     earlierErasures: data.erasureProofs.map((p) => ({ id: p.id, erasedAt: p.erased_at, erased: JSON.parse(p.erased) as Record<string, number> })),
+    privacyRequests: data.privacyRequests.map((r) => ({
+      id: r.id,
+      reference: r.reference,
+      type: r.type,
+      channel: r.channel,
+      status: r.status,
+      receivedAt: r.received_at,
+      verifiedAt: r.verified_at,
+      fulfilledAt: r.fulfilled_at,
+      refusedAt: r.refused_at,
+      closedAt: r.closed_at,
+      respondBy: r.respond_by,
+    })),
     counts: countsOf(data),
   };
 }
@@ -303,6 +330,11 @@ ${dl([
 ])}
 <p>The do-not-contact list holds a keyed hash of your address, never the address itself.</p>
 </section>
+${section('Your privacy requests', pkg.privacyRequests.length, html`<table>
+<caption>Requests about your data</caption>
+<thead><tr><th scope="col">Reference</th><th scope="col">Type</th><th scope="col">Sent by</th><th scope="col">Status</th><th scope="col">Received</th><th scope="col">Verified</th><th scope="col">Answer due</th><th scope="col">Fulfilled</th><th scope="col">Refused</th><th scope="col">Closed</th></tr></thead>
+<tbody>${pkg.privacyRequests.map((r) => html`<tr><td>${r.reference}</td><td>${r.type}</td><td>${r.channel}</td><td>${r.status.replace('_', ' ')}</td><td>${r.receivedAt}</td><td>${r.verifiedAt ?? ''}</td><td>${r.respondBy}</td><td>${r.fulfilledAt ?? ''}</td><td>${r.refusedAt ?? ''}</td><td>${r.closedAt ?? ''}</td></tr>`)}</tbody>
+</table>`)}
 ${pkg.earlierErasures.length > 0 ? html`<section>
 <h2>Earlier erasures</h2>
 <ul>${pkg.earlierErasures.map((e) => html`<li>${e.erasedAt}: ${Object.entries(e.erased).filter(([, n]) => n > 0).map(([t, n]) => `${t} ${n}`).join(', ') || 'nothing was held'}</li>`)}</ul>

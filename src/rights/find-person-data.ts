@@ -17,6 +17,7 @@ import { isSingleAddress } from '../mail/queue-mail.ts';
 import { normaliseAddress, subjectKeys } from '../people/subject.ts';
 import type { ConsentRecord, Database, Inquiry, OutboxRow, Person } from '../storage/types.ts';
 import { inBatch } from '../unit-of-work.ts';
+import { requestsOfRequester, type RequestRow } from './store.ts';
 import {
   attachmentMetaOf,
   consentConfirmationsOf,
@@ -58,6 +59,8 @@ export interface PersonData {
   withdrawalRequests: Awaited<ReturnType<typeof withdrawalRequestsOf>>;
   mailAllowances: Awaited<ReturnType<typeof mailAllowancesOf>>;
   erasureProofs: Awaited<ReturnType<typeof erasureProofsOf>>;
+  /** Their privacy requests (by the requester's keyed hash), earlier ones included. */
+  privacyRequests: RequestRow[];
 }
 
 function byTimeThenId<T extends { id: string }>(time: (row: T) => string): (a: T, b: T) => number {
@@ -127,6 +130,7 @@ export async function collectPersonData(trx: Transaction<Database>, signer: Sign
     withdrawalRequests: await withdrawalRequestsOf(trx, keys),
     mailAllowances: await mailAllowancesOf(trx, keys),
     erasureProofs: await erasureProofsOf(trx, keys),
+    privacyRequests: await requestsOfRequester(trx, keys),
   };
 }
 
@@ -145,6 +149,7 @@ export function countsOf(data: PersonData): Record<string, number> {
     withdrawal_request: data.withdrawalRequests.length,
     mail_allowance: data.mailAllowances.length,
     erasure_proof: data.erasureProofs.length,
+    privacy_request: data.privacyRequests.length,
   };
 }
 

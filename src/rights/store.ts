@@ -96,6 +96,12 @@ export async function verifiedTwins(db: Db, request: Pick<RequestRow, 'id' | 're
     .execute();
 }
 
+/** Every request of one requester, by every stored form of their subject key (oldest first). */
+export async function requestsOfRequester(db: Db, requesterKeys: string[]): Promise<RequestRow[]> {
+  if (requesterKeys.length === 0) return [];
+  return db.selectFrom('privacy_request').selectAll().where('requester_key', 'in', requesterKeys).orderBy('received_at').orderBy('id').execute();
+}
+
 /** Requests received in [from, to), for the monthly report. */
 export async function receivedBetween(db: Db, from: string, to: string): Promise<RequestRow[]> {
   return db.selectFrom('privacy_request').selectAll().where('received_at', '>=', from).where('received_at', '<', to).orderBy('received_at').execute();

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { accessPackageHtml, accessPackageJson, buildAccessPackage, type AccessPackage } from '../../src/rights/access-package.ts';
 import { axeViolations, describeViolations, launchBrowser } from '../e2e/browser.ts';
 import { assertAllOf, assertNoneOf, buildWorld, closeWorld, startWorld } from './erase-support.ts';
+import { submitRequestForm } from './support.ts';
 
 const actor = 'staff:acct-privacy-1';
 
@@ -16,11 +17,16 @@ describe('access package', () => {
     try {
       const { server, a, b } = world;
       const deps = server.running.deps;
+      // Her earlier privacy requests (one typed in capitals) and one of B's.
+      assert.equal((await submitRequestForm(server.url, { email: a.email.toUpperCase(), type: 'access', jurisdiction: 'IE', message: '' })).status, 303);
+      assert.equal((await submitRequestForm(server.url, { email: a.email, type: 'deletion', jurisdiction: 'GB', message: '' })).status, 303);
+      assert.equal((await submitRequestForm(server.url, { email: b.email, type: 'access', jurisdiction: 'IE', message: '' })).status, 303);
+      const theirs = await deps.storage.db.selectFrom('privacy_request').selectAll().orderBy('received_at').orderBy('id').execute();
       const pkg = await buildAccessPackage(deps, { actor, email: ` ${a.email.toUpperCase()}`, requestId: 'req-9' });
       const json = accessPackageJson(pkg);
       const parsed = JSON.parse(json) as AccessPackage;
 
-      assert.deepEqual(Object.keys(parsed), ['format', 'version', 'generatedAt', 'organisation', 'address', 'person', 'inquiries', 'consentRecords', 'pendingConsentConfirmations', 'correspondence', 'outbox', 'marketing', 'earlierErasures', 'counts']);
+      assert.deepEqual(Object.keys(parsed), ['format', 'version', 'generatedAt', 'organisation', 'address', 'person', 'inquiries', 'consentRecords', 'pendingConsentConfirmations', 'correspondence', 'outbox', 'marketing', 'earlierErasures', 'privacyRequests', 'counts']);
       assert.equal(parsed.format, 'lumetrax-access-package');
       assert.equal(parsed.version, 1);
       assert.equal(parsed.address, a.email);
@@ -43,6 +49,16 @@ describe('access package', () => {
       assert.ok(parsed.outbox.some((o) => o.id === world.staffReplyOutboxId && o.status === 'pending' && o.to === a.email));
       assert.ok(parsed.outbox.some((o) => o.status === 'sent' && o.text === ''), 'sent mail is listed, its contents already erased');
 
+      const bKey = theirs.find((r) => r.requester_email === b.email)!.requester_key;
+      const aRows = theirs.filter((r) => r.requester_key !== bKey);
+      assert.equal(aRows.length, 2);
+      assert.deepEqual(
+        parsed.privacyRequests.map((r) => ({ id: r.id, type: r.type, channel: r.channel, status: r.status, receivedAt: r.receivedAt, respondBy: r.respondBy, reference: r.reference })),
+        aRows.map((r) => ({ id: r.id, type: r.type, channel: 'form', status: r.status, receivedAt: r.received_at, respondBy: r.respond_by, reference: r.reference })),
+        'both of her requests, not B\'s',
+      );
+      assert.deepEqual(new Set(parsed.privacyRequests.map((r) => r.type)), new Set(['access', 'deletion']));
+      assert.equal(parsed.counts.privacy_request, 2);
       assertAllOf(json, [a.email, a.name, a.company, a.role, a.mailText[0], a.mailText[1], a.mailText[3], a.mailText[4], a.mailText[5]], 'the package');
       assertNoneOf(json, [...b.secrets, world.bPersonId], "the package holds the other person's data");
 
@@ -51,6 +67,7 @@ describe('access package', () => {
       const details = JSON.parse(entry.details);
       assert.equal(details.request, 'req-9');
       assert.equal(details.inquiry, 2);
+      assert.equal(details.privacy_request, 2);
       assertNoneOf(JSON.stringify(entry), a.secrets, 'the audit entry');
     } finally {
       await closeWorld(world);
@@ -62,7 +79,9 @@ describe('access package', () => {
     const browser = await launchBrowser();
     try {
       const { server, a, b } = world;
+      assert.equal((await submitRequestForm(server.url, { email: a.email, type: 'access', jurisdiction: 'IE', message: '' })).status, 303);
       const pkg = await buildAccessPackage(server.running.deps, { actor, email: a.email });
+      assert.equal(pkg.privacyRequests.length, 1);
       const page = accessPackageHtml(pkg);
       assertNoneOf(page, b.secrets, 'the page');
       assert.ok(!page.includes('<img'), 'markup from a value is escaped');
@@ -78,7 +97,7 @@ describe('access package', () => {
       assert.deepEqual(requests, [], 'the page loads nothing');
       assert.equal(await tab.locator('img, script').count(), 0);
       const text = (await tab.locator('main').innerText()).toLowerCase();
-      assertAllOf(text, [a.email, a.name, a.company, a.role, a.context, a.mailText[1], `${a.mailText[4]}.txt`], 'the page text');
+      assertAllOf(text, [a.email, a.name, a.company, a.role, a.context, a.mailText[1], `${a.mailText[4]}.txt`, pkg.privacyRequests[0].reference], 'the page text');
       const violations = await axeViolations(tab);
       assert.deepEqual(violations, [], describeViolations(violations));
     } finally {
