@@ -213,7 +213,10 @@ export const SOURCES: Partial<Record<DataCategory, Partial<Record<RetentionEvent
     fulfilled: {
       table: 'privacy_request',
       parts: (cutoff) => ({
-        select: 'r.id as id, r.requester_email as email, r.person_id as person_id, null as inquiry_id, coalesce(r.fulfilled_at, r.refused_at, r.closed_at) as at',
+        // The person a hold may name: the request's own or, once a deletion was fulfilled
+        // (person_id emptied, address redacted to '[erased]'), the one under the requester's
+        // keyed hash when a hold kept that person.
+        select: `r.id as id, nullif(r.requester_email, '[erased]') as email, coalesce(r.person_id, (select q.id from person q where q.subject_key = r.requester_key)) as person_id, null as inquiry_id, coalesce(r.fulfilled_at, r.refused_at, r.closed_at) as at`,
         from: sql`from privacy_request r where r.status in ('fulfilled', 'refused', 'closed') and coalesce(r.fulfilled_at, r.refused_at, r.closed_at) <= ${cutoff}`,
         keys: ['r.id'],
       }),

@@ -2,7 +2,7 @@
 // listener and the consent use cases would have left them), with chosen dates.
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { Database, InquiryStatus } from '../../src/storage/types.ts';
+import type { Database, InquiryStatus, PrivacyRequestStatus } from '../../src/storage/types.ts';
 
 export const DAY_MS = 86_400_000;
 export const iso = (ms: number) => new Date(ms).toISOString();
@@ -113,5 +113,26 @@ export async function addFulfilledRequest(db: Kysely<Database>, opts: { email: s
     .values({ id, reference: `PR-${id.slice(0, 8)}`, requester_email: opts.email, requester_key: `k:${id}`, type: 'access', jurisdiction: 'IE', channel: 'mail', status: 'fulfilled', received_at: opts.at, fulfilled_at: opts.at, acknowledge_by: opts.at, respond_by: opts.at, acknowledge_rule: 'r', acknowledge_citation: 'c', respond_rule: 'r', respond_rule_kind: 'company', respond_citation: 'c', updated_at: opts.at })
     .execute();
   await db.insertInto('privacy_request_event').values({ id: randomUUID(), request_id: id, at: opts.at, actor: 'cli', event: 'fulfilled', detail: null }).execute();
+  return id;
+}
+
+/** A privacy request in any state (dates as the desk stamps them), with `events` history rows. */
+export async function addPrivacyRequest(
+  db: Kysely<Database>,
+  r: { email: string; requesterKey?: string; personId?: string | null; status: PrivacyRequestStatus; receivedAt: string; fulfilledAt?: string; refusedAt?: string; closedAt?: string; events?: number },
+): Promise<string> {
+  const id = randomUUID();
+  await db
+    .insertInto('privacy_request')
+    .values({
+      id, reference: `PR-${id.slice(0, 8)}`, requester_email: r.email, requester_key: r.requesterKey ?? `k:${id}`, person_id: r.personId ?? null,
+      type: 'access', jurisdiction: 'IE', channel: 'form', status: r.status, received_at: r.receivedAt,
+      fulfilled_at: r.fulfilledAt ?? null, refused_at: r.refusedAt ?? null, closed_at: r.closedAt ?? null,
+      acknowledge_by: r.receivedAt, respond_by: r.receivedAt, acknowledge_rule: 'r', acknowledge_citation: 'c', respond_rule: 'r', respond_rule_kind: 'company', respond_citation: 'c', updated_at: r.receivedAt,
+    })
+    .execute();
+  for (let i = 0; i < (r.events ?? 0); i++) {
+    await db.insertInto('privacy_request_event').values({ id: randomUUID(), request_id: id, at: r.receivedAt, actor: 'system', event: 'received', detail: null }).execute();
+  }
   return id;
 }

@@ -8,7 +8,7 @@ import { placeHold } from '../../src/retention/holds.ts';
 import { hashDeletedIds } from '../../src/retention/deletion-log.ts';
 import { availableDbKinds, testDb } from '../support/db.ts';
 import { runCli } from '../cli/run-cli.ts';
-import { addConsent, addFulfilledRequest, addInquiry, addPerson, addTriageThread, DAY_MS, iso, sweepDeps, tableCount, testSigner } from './seed.ts';
+import { addConsent, addFulfilledRequest, addInquiry, addPerson, addPrivacyRequest, addTriageThread, DAY_MS, iso, sweepDeps, tableCount, testSigner } from './seed.ts';
 
 const { kinds, skipped } = await availableDbKinds();
 const NOW = Date.parse('2026-12-01T03:00:00Z');
@@ -100,6 +100,50 @@ describe('retention sweep', () => {
         const again = await runSweep(deps, { trigger: 'cli' });
         assert.equal(again.rules.reduce((s, r) => s + Object.values(r.counts).reduce((x, y) => x + y, 0), 0), 0, 'a second run deletes nothing');
         assert.equal(await tableCount(db, 'deletion_log'), log.length, 'and logs nothing');
+      } finally {
+        await t.close();
+      }
+    });
+
+    test(`${kind}: privacy requests: answered ones past the rule go with their history; open ones never; a hold on the requester (by keyed hash once erased, or domain) keeps them`, async () => {
+      const t = await testDb(kind);
+      try {
+        const db = t.storage.db;
+        const deps = sweepDeps(t.storage, () => new Date(NOW));
+        const keep = Number(deps.policy.policy.retention.rules.find((r) => r.id === 'privacy_requests')!.keep_days);
+        assert.ok(keep > 30, 'the rule keeps requests for a number of days');
+        const old = keep + 100;
+        const fulfilledOld = await addPrivacyRequest(db, { email: 'old@answered.example', status: 'fulfilled', receivedAt: ago(old + 20), fulfilledAt: ago(old), events: 3 });
+        const refusedOld = await addPrivacyRequest(db, { email: '[erased]', status: 'refused', receivedAt: ago(old + 20), refusedAt: ago(old), events: 1 });
+        const closedOld = await addPrivacyRequest(db, { email: 'closed@answered.example', status: 'closed', receivedAt: ago(old + 50), closedAt: ago(old), events: 2 });
+        const fulfilledRecent = await addPrivacyRequest(db, { email: 'recent@answered.example', status: 'fulfilled', receivedAt: ago(keep - 5), fulfilledAt: ago(keep - 1) });
+        const openOld = await addPrivacyRequest(db, { email: 'open@waiting.example', status: 'in_progress', receivedAt: ago(old * 2), events: 2 });
+        // A fulfilled deletion of a held person: person_id emptied and the address redacted;
+        // the person is found by the requester's keyed hash.
+        const held = await addPerson(db, { email: 'held@person.example', at: ago(10), subjectKey: 'k:held' });
+        const heldByPerson = await addPrivacyRequest(db, { email: '[erased]', requesterKey: 'k:held', status: 'fulfilled', receivedAt: ago(old + 20), fulfilledAt: ago(old), events: 1 });
+        const heldByDomain = await addPrivacyRequest(db, { email: 'x@Held-Domain.example', status: 'closed', receivedAt: ago(old + 20), closedAt: ago(old) });
+        const holdDeps = { storage: t.storage, now: () => new Date(NOW - 10 * DAY_MS), mailQueued: () => undefined };
+        await placeHold(holdDeps, { actor: 'cli', kind: 'legal_hold', scope: 'person', target: held, reason: 'matter 1' });
+        await placeHold(holdDeps, { actor: 'cli', kind: 'legal_hold', scope: 'domain', target: 'held-domain.example', reason: 'matter 2' });
+
+        const dry = (await runSweep(deps, { trigger: 'cli', dryRun: true })).rules.find((r) => r.rule === 'privacy_requests')!;
+        assert.deepEqual({ applied: dry.applied, due: dry.due, held: dry.held, oldest: dry.oldest }, { applied: true, due: 3, held: 2, oldest: ago(old) });
+        assert.equal(await tableCount(db, 'privacy_request'), 7, 'a dry run deletes nothing');
+
+        const run = await runSweep(deps, { trigger: 'cli', batchSize: 1 });
+        const result = run.rules.find((r) => r.rule === 'privacy_requests')!;
+        assert.deepEqual(result.counts, { privacy_request: 3, privacy_request_event: 6 });
+        const remaining = (await db.selectFrom('privacy_request').select('id').execute()).map((r) => r.id).sort();
+        assert.deepEqual(remaining, [fulfilledRecent, openOld, heldByPerson, heldByDomain].sort());
+        assert.equal(await tableCount(db, 'privacy_request_event'), 2 + 1, 'the kept requests keep their history');
+        const log = await db.selectFrom('deletion_log').selectAll().where('rule', '=', 'privacy_requests').execute();
+        const hashes = log.flatMap((entry) => JSON.parse(entry.affected_id_hashes) as string[]);
+        for (const id of [fulfilledOld, refusedOld, closedOld]) assert.ok(hashes.includes(hashDeletedIds(testSigner, [id])[0]), 'the deleted request is in the log as its keyed hash');
+        assert.ok(!JSON.stringify(log).includes('answered.example'));
+
+        const again = await runSweep(deps, { trigger: 'cli' });
+        assert.deepEqual(again.rules.find((r) => r.rule === 'privacy_requests')!.counts, {}, 'a second run deletes nothing');
       } finally {
         await t.close();
       }
