@@ -23,7 +23,7 @@ import { TYPE_LABELS } from '../rights/mail.ts';
 import { openRequestFromTriage } from '../rights/open-from-triage.ts';
 import { MAX_REPLY, replyToRequester } from '../rights/reply-to-requester.ts';
 import { RequestError, type StaffActor } from '../rights/staff-actor.ts';
-import type { QueueFilters, RequestRow } from '../rights/store.ts';
+import { ERASED_MARKER, type QueueFilters, type RequestRow } from '../rights/store.ts';
 import { viewRequest } from '../rights/view-request.ts';
 import { consolePage, csrfField } from './layout.ts';
 
@@ -160,7 +160,8 @@ ${page.threads.map(
     const thread = r.thread_id ? await getThread(deps, { ...actor(req), threadId: r.thread_id }) : undefined;
     const moves = allowedMoves(r.status);
     const open = ['received', 'acknowledged', 'verifying', 'in_progress'].includes(r.status);
-    const correcting = r.type === 'correction' && r.verified_at !== null && ['acknowledged', 'verifying', 'in_progress'].includes(r.status);
+    // An erased requester's address is gone: there is nothing left to correct (close it).
+    const correcting = r.type === 'correction' && r.verified_at !== null && r.requester_email !== ERASED_MARKER && ['acknowledged', 'verifying', 'in_progress'].includes(r.status);
     const correction = correcting ? await correctionForm(req, r.id, problem) : '';
     const detail = (label: string, value: SafeHtml | string | null) => html`<div><dt>${label}</dt><dd>${value ?? '—'}</dd></div>`;
     const action = (move: StaffMove, label: string, extra: SafeHtml | '' = '') =>

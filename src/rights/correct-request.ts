@@ -13,7 +13,7 @@ import { correctPerson, CorrectionError, type ChangedField, type InquiryField, t
 import { findPersonData } from './find-person-data.ts';
 import { correctionMail } from './mail.ts';
 import { recordEvent } from './request-events.ts';
-import { findRequest, updateRequest, type RequestRow } from './store.ts';
+import { ERASED_MARKER, findRequest, updateRequest, type RequestRow } from './store.ts';
 import { RequestError, staffActor, type StaffActor } from './staff-actor.ts';
 
 type CorrectDeps = Pick<Deps, 'storage' | 'now' | 'mailQueued' | 'signer' | 'policy'>;
@@ -21,6 +21,7 @@ type CorrectDeps = Pick<Deps, 'storage' | 'now' | 'mailQueued' | 'signer' | 'pol
 function correctable(request: RequestRow | undefined): RequestRow {
   if (!request) throw new RequestError('not_found', 'no such request');
   if (request.type !== 'correction') throw new RequestError('invalid', 'this is not a correction request');
+  if (request.requester_email === ERASED_MARKER) throw new RequestError('conflict', 'the requester was erased: their address is no longer held');
   if (!request.verified_at) throw new RequestError('conflict', 'the requester has not verified the address yet: nothing may be disclosed, changed or deleted');
   if (!['acknowledged', 'verifying', 'in_progress'].includes(request.status)) throw new RequestError('conflict', `the request is ${request.status.replace('_', ' ')}`);
   return request;

@@ -91,18 +91,23 @@ describe('fulfilment', () => {
       await submitRequestForm(server.url, { email: someone.email, type: 'access', jurisdiction: 'IE', message: rand('earlier') });
       clock.advance(60_000);
       await submitRequestForm(server.url, { email: someone.email.toUpperCase(), type: 'deletion', jurisdiction: 'IE', message: words });
-      const [earlier, r] = await requests(server);
+      clock.advance(60_000);
+      // A correction request of theirs, verified and still open when the deletion runs.
+      await submitRequestForm(server.url, { email: someone.email, type: 'correction', jurisdiction: 'IE', message: '' });
+      const [earlier, r, correction] = await requests(server);
       assert.equal(r.type, 'deletion');
       const staff = await makeStaff(server, clock, 'privacy');
       const reason = rand('reason');
       assert.equal((await post(server.url, `/console/requests/${earlier.id}/refuse`, { csrf: staff.csrf, reason }, staff.cookie)).status, 303);
-      const mails = await delivered(env, 5);
-      const ack = mails.find((m) => (m.parsed.text ?? '').includes(`/privacy/request/${r.id}/verify/`))!;
-      await postForm(server.url, new URL(verifyLinkIn(ack)).pathname, {});
+      const mails = await delivered(env, 6);
+      for (const id of [r.id, correction.id]) {
+        const ack = mails.find((m) => (m.parsed.text ?? '').includes(`/privacy/request/${id}/verify/`))!;
+        await postForm(server.url, new URL(verifyLinkIn(ack)).pathname, {});
+      }
       const done = await post(server.url, `/console/requests/${r.id}/fulfil`, { csrf: staff.csrf }, staff.cookie);
       assert.equal(done.status, 303);
       // The answer still reaches them, from the outbox row queued before the redaction.
-      const answer = (await delivered(env, 6)).at(-1)!;
+      const answer = (await delivered(env, 7)).at(-1)!;
       assert.deepEqual(answer.envelopeTo.map((a) => a.toLowerCase()), [someone.email]);
       assert.match(answer.parsed.text ?? '', /we have deleted the personal data/);
       await server.running.jobs.idle();
@@ -111,13 +116,14 @@ describe('fulfilment', () => {
       // checkpoint, which the outbox does not force (the erasure's own scrub ran before).
       assertNoneOf(await storedBytes(server, { files: false }), [someone.email, someone.name, someone.company, words, reason], 'after the deletion request');
       const rows = await requests(server);
-      assert.equal(rows.length, 2);
+      assert.equal(rows.length, 3);
       for (const row of rows) {
         assert.equal(row.requester_email, '[erased]');
         assert.equal(row.message, null);
         assert.equal(row.requester_key, r.requester_key, 'the keyed hash stays as proof');
       }
-      const [oldRow, row] = rows;
+      const [oldRow, row, openRow] = rows;
+      assert.equal(openRow.status, 'in_progress', 'an open request stays open (staff close it)');
       assert.equal(oldRow.status, 'refused');
       assert.equal(oldRow.refusal_reason, '[erased]');
       assert.ok(oldRow.refused_at);
@@ -125,10 +131,16 @@ describe('fulfilment', () => {
       assert.equal(row.type, 'deletion');
       assert.ok(row.fulfilled_at && row.verified_at && row.received_at);
       const erasedEntry = (await audit(server)).find((a) => a.action === 'rights.person_erased')!;
-      assert.equal(JSON.parse(erasedEntry.details).redacted_requests, 2);
+      assert.equal(JSON.parse(erasedEntry.details).redacted_requests, 3);
       // Nothing more can be sent to or built for the erased requester.
       const reply = await post(server.url, `/console/requests/${r.id}/reply`, { csrf: staff.csrf, text: 'hello' }, staff.cookie);
-      assert.ok(reply.status >= 400 && reply.status < 500, `reply refused: ${reply.status}`);
+      assert.equal(reply.status, 409, 'no reply to an erased requester');
+      const page = await get(server.url, `/console/requests/${correction.id}`, staff.cookie);
+      assert.equal(page.status, 200);
+      assert.doesNotMatch(await page.text(), /Correct their data/);
+      assert.equal((await post(server.url, `/console/requests/${correction.id}/correct`, { csrf: staff.csrf, 'person.name': 'New Name' }, staff.cookie)).status, 409);
+      assert.equal((await post(server.url, `/console/requests/${correction.id}/refuse`, { csrf: staff.csrf, reason: 'no' }, staff.cookie)).status, 409);
+      assert.equal((await post(server.url, `/console/requests/${correction.id}/close`, { csrf: staff.csrf }, staff.cookie)).status, 303, 'it can be closed');
     });
   });
 });
