@@ -1,6 +1,8 @@
 // Wires config, policy, storage and the mail worker into running services. Shared by
 // the CLI and the test support so tests exercise the same start-up path.
 import type { FastifyInstance } from 'fastify';
+import { ERASURE_ANSWER_MAIL } from './rights/fulfil-request.ts';
+import { scrubAfterDeletion } from './storage/scrub.ts';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import type { Deps } from './deps.ts';
@@ -92,6 +94,8 @@ export async function openServices(config: Config, options: { now?: () => Date; 
         maxBackoffSeconds: config.mailMaxBackoffSeconds,
         now: deps.now,
         log: options.log as MailWorkerOptions['log'],
+        // Sending the answer to a deletion request ends the erasure: nothing may stay on disk.
+        scrubAfterSending: { kinds: new Set([ERASURE_ANSWER_MAIL]), scrub: () => scrubAfterDeletion(storage) },
       });
     }
     jobs = new JobScheduler(storage.db, serviceJobs(deps, mail), { now: deps.now, log: options.log });

@@ -18,6 +18,12 @@ export interface MailWorkerOptions {
   now?: () => Date;
   log?: Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>;
   batchSize?: number;
+  /**
+   * Kinds of mail whose sending ends an erasure (the answer to a deletion request): once
+   * such a message is sent and its contents erased, `scrub` clears what the database
+   * files still hold of it (on SQLite, the WAL's earlier page images with the address).
+   */
+  scrubAfterSending?: { kinds: ReadonlySet<string>; scrub: () => Promise<unknown> };
 }
 
 const LEASE_MS = 120_000;
@@ -47,10 +53,14 @@ export class MailWorker {
     const rows = await claimDue(this.options.db, now.toISOString(), new Date(now.getTime() + LEASE_MS).toISOString(), this.options.batchSize ?? 20);
     let sent = 0;
     let failed = 0;
+    let scrub = false;
     for (const row of rows) {
-      if (await this.deliver(row)) sent++;
-      else failed++;
+      if (await this.deliver(row)) {
+        sent++;
+        scrub ||= this.options.scrubAfterSending?.kinds.has(row.kind) === true;
+      } else failed++;
     }
+    if (scrub) await this.options.scrubAfterSending!.scrub();
     return { sent, failed };
   }
 

@@ -16,6 +16,9 @@ import { recordEvent } from './request-events.ts';
 import { ERASED_MARKER, findRequest, updateRequest, type RequestRow } from './store.ts';
 import { RequestError, staffActor, type StaffActor } from './staff-actor.ts';
 
+/** The answer to a deletion request: the last thing that holds the address (until sent). */
+export const ERASURE_ANSWER_MAIL = 'privacy-request-erasure';
+
 export const PACKAGE_LINK_DAYS = 14;
 const PACKAGE_LABEL = 'privacy-request-package';
 
@@ -59,7 +62,7 @@ export async function fulfilRequest(deps: Pick<Deps, 'storage' | 'now' | 'mailQu
       await updateRequest(uow.trx, current.id, { status: 'fulfilled', fulfilled_at: at, person_id: null, updated_at: at });
       const erased = Object.values(result.erased).reduce((n, c) => n + c, 0);
       const kept = result.kept.reduce((n, k) => n + k.ids.length, 0);
-      const outbox = uow.queueMail('privacy-request-erasure', erasureMail(deps, current, result), {});
+      const outbox = uow.queueMail(ERASURE_ANSWER_MAIL, erasureMail(deps, current, result), {});
       await recordEvent(uow, current.id, staffActor(actor), 'fulfilled', { from: current.status, erased, kept, proof: result.proofId, outbox });
     },
   );

@@ -111,10 +111,10 @@ describe('fulfilment', () => {
       assert.deepEqual(answer.envelopeTo.map((a) => a.toLowerCase()), [someone.email]);
       assert.match(answer.parsed.text ?? '', /we have deleted the personal data/);
       await server.running.jobs.idle();
-      // Every column of every table (the answer's outbox row lost its contents once sent).
-      // Not the SQLite files: the sent row's old page stays in the WAL until the next
-      // checkpoint, which the outbox does not force (the erasure's own scrub ran before).
-      assertNoneOf(await storedBytes(server, { files: false }), [someone.email, someone.name, someone.company, words, reason], 'after the deletion request');
+      // Every column of every table (the answer's outbox row lost its contents once sent),
+      // and on SQLite the database file, -wal and -shm: sending the answer scrubs the WAL
+      // pages that still held the address.
+      assertNoneOf(await storedBytes(server), [someone.email, someone.name, someone.company, words, reason], 'after the deletion request');
       const rows = await requests(server);
       assert.equal(rows.length, 3);
       for (const row of rows) {
