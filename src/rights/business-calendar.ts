@@ -9,7 +9,8 @@
 // holiday), "optional", "school" and "observance" days are business days: counting them
 // as days off would move every deadline later than the law or the notice allows, while
 // working through them only ever makes the clock earlier (the safe side).
-import Holidays from 'date-holidays';
+import { createRequire } from 'node:module';
+import type Holidays from 'date-holidays';
 import { DateTime } from 'luxon';
 
 export interface CalendarPlace {
@@ -22,18 +23,26 @@ export type PlainDate = string;
 
 const ONE_DAY_MS = 86_400_000;
 
-const known = new Holidays();
+// The holiday data of every country is about 30 MB of RSS once loaded: the service loads
+// it at the first deadline it computes, not at start.
+const require = createRequire(import.meta.url);
+let HolidaysClass: typeof Holidays | undefined;
+let known: Holidays | undefined;
+function holidaysClass(): typeof Holidays {
+  return (HolidaysClass ??= require('date-holidays') as typeof Holidays);
+}
 let countryList: Record<string, string> | undefined;
 
 /** Countries date-holidays has data for (ISO 3166-1 alpha-2 codes). */
 export function hasHolidayData(country: string): boolean {
+  known ??= new (holidaysClass())();
   countryList ??= known.getCountries('en');
   return Object.hasOwn(countryList, country);
 }
 
 /** The subdivisions date-holidays knows for a country (ISO 3166-2 codes without the country). */
 export function holidayRegions(country: string): string[] {
-  return hasHolidayData(country) ? Object.keys(known.getStates(country, 'en') ?? {}) : [];
+  return hasHolidayData(country) ? Object.keys(known!.getStates(country, 'en') ?? {}) : [];
 }
 
 /** One place's business days; built once per place and kept (holiday rules take a while to compile). */
@@ -44,7 +53,8 @@ export class BusinessCalendar {
 
   private constructor(place: CalendarPlace) {
     this.place = place;
-    this.holidays = place.region ? new Holidays(place.country, place.region) : new Holidays(place.country);
+    const HolidaysOf = holidaysClass();
+    this.holidays = place.region ? new HolidaysOf(place.country, place.region) : new HolidaysOf(place.country);
   }
 
   private static cache = new Map<string, BusinessCalendar>();
