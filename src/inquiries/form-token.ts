@@ -32,3 +32,16 @@ export function checkFormToken(
   if (ageMs > limits.maxAgeHours * 3600_000) return { ok: false, reason: 'expired' };
   return { ok: true, submissionKey: createHash('sha256').update(token).digest('hex') };
 }
+
+/**
+ * What a visitor reads when a public form's token fails. The honeypot answer reads exactly
+ * like a forged token's, so a bot learns nothing about which check it tripped; a person
+ * whose browser filled the trap sends again.
+ */
+export const sendAgain = 'We could not verify that this form came from our website. Please check your details and send it again.';
+export const tokenMessages = {
+  missing: sendAgain,
+  invalid: sendAgain,
+  too_fast: 'That was quicker than we expected. Please check your details, then send the form again.',
+  expired: 'This form was open for a long time. Please check your details and send it again.',
+} as const;

@@ -10,22 +10,13 @@ import { render } from '../http/render.ts';
 import { isUnavailableError } from '../storage/db.ts';
 import type { FormKind } from '../policy/schema.ts';
 import { emptyValues, renderForm, type FormView } from './form-page.ts';
-import { checkFormToken, issueFormToken } from './form-token.ts';
+import { checkFormToken, issueFormToken, sendAgain, tokenMessages } from './form-token.ts';
 import { submitInquiry } from './submit-inquiry.ts';
 import { readValues, validateInquiry } from './validate-inquiry.ts';
 
 const RECEIPT_COOKIE = 'lt_receipt';
 const forms: FormKind[] = ['demo', 'contact'];
 
-// The honeypot answer reads exactly like a forged token's, so a bot learns nothing
-// about which check it tripped; a person whose browser filled the trap sends again.
-const sendAgain = 'We could not verify that this form came from our website. Please check your details and send it again.';
-const tokenMessages = {
-  missing: sendAgain,
-  invalid: sendAgain,
-  too_fast: 'That was quicker than we expected. Please check your details, then send the form again.',
-  expired: 'This form was open for a long time. Please check your details and send it again.',
-} as const;
 
 const descriptions: Record<FormKind, string> = {
   demo: 'Request a demo: tell us about your portfolio and we will reply by email. We ask only for what we need to answer you.',

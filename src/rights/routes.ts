@@ -8,7 +8,7 @@ import type { Deps } from '../deps.ts';
 import { html, type SafeHtml } from '../http/html.ts';
 import { isCrossSite } from '../http/origin.ts';
 import { render } from '../http/render.ts';
-import { checkFormToken, issueFormToken } from '../inquiries/form-token.ts';
+import { checkFormToken, issueFormToken, sendAgain, tokenMessages } from '../inquiries/form-token.ts';
 import { isUnavailableError } from '../storage/db.ts';
 import { jurisdictionOptions } from './jurisdictions.ts';
 import { submitRequest } from './submit-request.ts';
@@ -18,13 +18,6 @@ import { openPackage } from './open-package.ts';
 import { accessPackageHtml, accessPackageJson } from './access-package.ts';
 
 const FORM = 'privacy-request';
-const sendAgain = 'We could not verify that this form came from our website. Please check your details and send it again.';
-const tokenMessages = {
-  missing: sendAgain,
-  invalid: sendAgain,
-  too_fast: 'That was quicker than we expected. Please check your details, then send the form again.',
-  expired: 'This form was open for a long time. Please check your details and send it again.',
-} as const;
 const TYPES: Array<[string, string, string]> = [
   ['access', 'A copy of my data', 'Everything we hold about you, as a readable page and as a file.'],
   ['correction', 'Correct my data', 'Tell us below what is wrong and what it should say.'],
