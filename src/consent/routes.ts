@@ -3,7 +3,7 @@
 // and /privacy/preferences for withdrawing by address through an emailed link.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../http/errors.ts';
-import validator from 'validator';
+import { isEmail } from '../people/is-email.ts';
 import type { Deps } from '../deps.ts';
 import { html, type SafeHtml } from '../http/html.ts';
 import { page } from '../http/layout.ts';
@@ -59,7 +59,7 @@ ${message ? html`<div class="error-summary" role="alert" tabindex="-1"><ul><li><
       }
       const token = checkFormToken(deps.signer, body.form_token, PREFERENCES, deps.now(), { minFillSeconds: 0, maxAgeHours: config.formMaxAgeHours });
       if (!token.ok) return preferencesForm(reply, 422, email, 'This page was open for a long time. Please send the form again.');
-      if (!email || email.length > 254 || !validator.isEmail(email)) {
+      if (!email || email.length > 254 || !isEmail(email)) {
         return preferencesForm(reply, 422, email, 'Enter an email address in the format name@company.com');
       }
       try {

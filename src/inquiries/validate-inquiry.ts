@@ -1,7 +1,7 @@
 // Server-side validation of the demo/contact forms. Pure: the raw posted body in, either
 // the clean values or field messages out. Only the policy's fields are read, so any
 // other posted field is ignored and never stored.
-import validator from 'validator';
+import { isEmail } from '../people/is-email.ts';
 import { policySchema, type Policy } from '../policy/schema.ts';
 import { isCountryCode } from './countries.ts';
 import { isDisposableDomain, isFreeMailDomain } from './email-domains.ts';
@@ -90,7 +90,7 @@ export function validateInquiry(policy: Policy, body: unknown): ValidationResult
     // A quoted local part ("a,b"@x) can be read as several recipients or rewritten on
     // the way out; no work address needs one.
     email.includes('"') ||
-    !validator.isEmail(email, { allow_display_name: false, allow_ip_domain: false, require_tld: true, allow_utf8_local_part: false }) ||
+    !isEmail(email, { allow_display_name: false, allow_ip_domain: false, require_tld: true, allow_utf8_local_part: false }) ||
     !isSingleAddress(email)) {
     errors.email = 'Enter an email address in the format name@company.com';
   } else {

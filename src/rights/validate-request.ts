@@ -1,6 +1,6 @@
 // The /privacy/request form: the raw posted body in, clean values or field messages out.
 // Only these four fields are read; anything else posted is ignored and never stored.
-import validator from 'validator';
+import { isEmail } from '../people/is-email.ts';
 import type { LoadedPolicy } from '../policy/load.ts';
 import { isSingleAddress } from '../mail/queue-mail.ts';
 import { REQUEST_TYPES, UNSPECIFIED } from './due-dates.ts';
@@ -41,7 +41,7 @@ export function validateRequest(policy: LoadedPolicy, body: unknown): { ok: true
   const email = v.email.trim();
   if (!email) errors.email = 'Enter your email address';
   else if (UNREADABLE.test(email) || CONTROL.test(email) || INVISIBLE.test(email)) errors.email = 'The email address contains characters we cannot read';
-  else if (email.length > 254 || !validator.isEmail(email) || !isSingleAddress(email)) errors.email = 'Enter an email address in the format name@company.com';
+  else if (email.length > 254 || !isEmail(email) || !isSingleAddress(email)) errors.email = 'Enter an email address in the format name@company.com';
   if (!(REQUEST_TYPES as readonly string[]).includes(v.type)) errors.type = 'Choose what you would like us to do';
   const jurisdiction = v.jurisdiction.trim().toUpperCase() === UNSPECIFIED.toUpperCase() ? UNSPECIFIED : v.jurisdiction.trim().toUpperCase();
   if (!jurisdiction) errors.jurisdiction = 'Choose where you live, or “Somewhere else or not sure”';
