@@ -12,7 +12,7 @@ import { auditCollector, type AuditInput } from './audit/append-audit.ts';
 import { outboxCollector, toMessage, type MailRefs } from './mail/queue-mail.ts';
 import type { MailDraft } from './mail/draft.ts';
 import type { Database } from './storage/types.ts';
-import { runInTransaction, type Batch } from './storage/write-batcher.ts';
+import { runInTransaction, type Batch, type Lead } from './storage/write-batcher.ts';
 
 export interface UnitOfWork {
   trx: Transaction<Database>;
@@ -58,3 +58,16 @@ export function inBatch<T>(deps: UnitDeps, work: (uow: UnitOfWork) => Promise<T>
 export function inTransaction<T>(deps: UnitDeps, work: (uow: UnitOfWork) => Promise<T>): Promise<T> {
   return runInTransaction(deps.storage.db, (trx, batch) => work(unitOfWork(deps, trx, batch, deps.now())));
 }
+
+/**
+ * `inBatch` for work that opens with a lead statement: `item(now)` goes into one statement
+ * with the items of the other jobs in the batch, and `work` starts with its own result
+ * (and the item).
+ * `now` is fixed when the work is queued, so a rerun writes the same instant.
+ */
+export function inBatchLed<I, R, T>(deps: UnitDeps, lead: Lead<I, R>, item: (now: Date) => I, work: (uow: UnitOfWork, led: R, item: I) => Promise<T>): Promise<T> {
+  const now = deps.now();
+  const leadItem = item(now);
+  return deps.storage.batcher.runLed(lead, leadItem, (trx, batch, led) => work(unitOfWork(deps, trx, batch, now), led, leadItem));
+}
+

@@ -1,5 +1,5 @@
 import { PostgresAdapter, sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
-import { personUpsertQuery, upsertPerson, type PersonContact } from '../people/store.ts';
+import { upsertPerson, type PersonContact } from '../people/store.ts';
 import type { Database, InquiryStatus, NewInquiry } from '../storage/types.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -25,32 +25,69 @@ export async function insertInquiry(trx: Transaction<Database>, inquiry: NewInqu
   return row !== undefined;
 }
 
+export interface InquiryWithPerson {
+  person: PersonContact;
+  inquiry: Omit<NewInquiry, 'person_id'>;
+}
+
+export interface WrittenInquiry {
+  personId: string;
+  /** False when a unique key was taken, as `insertInquiry` says. */
+  inserted: boolean;
+}
+
 /**
- * The person (created or refreshed) and their inquiry, as `insertInquiry` says. On
- * PostgreSQL both are one statement (a data-modifying WITH): a submission then costs one
- * round trip to the server instead of two, which is most of what the intake spends
- * beyond its bare insert. SQLite, in process, runs the two statements.
+ * The person (created or refreshed) and their inquiry, for every submission of a write
+ * batch (its lead statement). On PostgreSQL the whole batch is one statement (a
+ * data-modifying WITH over a VALUES list): a round trip per submission was most of what
+ * the intake spent beyond its bare insert. SQLite, in process, runs two statements each.
+ * Within the statement, as if the submissions ran one after another: one address twice
+ * is one person holding the later name, and a submission key twice keeps the first.
  */
+export async function insertInquiriesWithPeople(trx: Transaction<Database>, items: InquiryWithPerson[]): Promise<WrittenInquiry[]> {
+  if (!(trx.getExecutor().adapter instanceof PostgresAdapter)) {
+    const written: WrittenInquiry[] = [];
+    for (const item of items) written.push(await insertInquiryWithPerson(trx, item.person, item.inquiry));
+    return written;
+  }
+  const columns = Object.keys(items[0].inquiry) as Array<keyof InquiryWithPerson['inquiry']>;
+  // VALUES parameters have no type of their own: each is cast to its column's.
+  const rows = items.map(({ person, inquiry }, ord) => {
+    const values = columns.map((c) => (c === 'free_mail' ? sql`${inquiry[c]}::integer` : sql`${inquiry[c] ?? null}::text`));
+    return sql`(${ord}::integer, ${person.id}::text, ${person.subjectKey}::text, ${person.email}::text, ${person.name}::text, ${person.at}::text, ${sql.join(values)})`;
+  });
+  const inputColumns = sql.join([sql.id('ord'), sql.id('p_id'), sql.id('p_subject_key'), sql.id('p_email'), sql.id('p_name'), sql.id('p_at'), ...columns.map((c) => sql.id(c))]);
+  const result = await sql<{ ord: number; person_id: string; inserted: boolean }>`
+    with input (${inputColumns}) as (values ${sql.join(rows)}),
+    p as (
+      insert into person (id, subject_key, email, name, created_at, updated_at)
+      select distinct on (p_subject_key) p_id, p_subject_key, p_email, p_name, p_at, p_at from input order by p_subject_key, ord desc
+      on conflict (subject_key) do update set email = excluded.email, name = excluded.name, updated_at = excluded.updated_at
+      returning id, subject_key
+    ),
+    i as (
+      insert into inquiry (${sql.join(columns.map((c) => sql.ref(c)))}, person_id)
+      select ${sql.join(columns.map((c) => sql.ref(`input.${c}`)))}, p.id from input join p on p.subject_key = input.p_subject_key order by input.ord
+      on conflict do nothing
+      returning id
+    )
+    select input.ord, p.id as person_id, i.id is not null as inserted
+    from input join p on p.subject_key = input.p_subject_key left join i on i.id = input.id
+    order by input.ord`.execute(trx);
+  return result.rows.map((r) => ({ personId: r.person_id, inserted: r.inserted }));
+}
+
+/** One submission's person and inquiry, as `insertInquiriesWithPeople` does for a batch. */
 export async function insertInquiryWithPerson(
   trx: Transaction<Database>,
   person: PersonContact,
   inquiry: Omit<NewInquiry, 'person_id'>,
-): Promise<{ personId: string; inserted: boolean }> {
+): Promise<WrittenInquiry> {
   if (!(trx.getExecutor().adapter instanceof PostgresAdapter)) {
     const personId = await upsertPerson(trx, person);
     return { personId, inserted: await insertInquiry(trx, { ...inquiry, person_id: personId }) };
   }
-  const columns = Object.keys(inquiry) as Array<keyof typeof inquiry>;
-  // Parameters in a SELECT list have no type of their own: each takes its column's. Kysely
-  // puts a raw CTE body as it is, hence the parentheses.
-  const values = columns.map((c) => (c === 'free_mail' ? sql`${inquiry[c]}::integer` : sql`${inquiry[c]}::text`));
-  const row = await trx
-    .with('p', (db) => personUpsertQuery(db, person))
-    .with('i', () => sql<{ id: string }>`(insert into inquiry (${sql.join(columns.map((c) => sql.ref(c)))}, person_id) select ${sql.join(values)}, p.id from p on conflict do nothing returning id)`)
-    .selectFrom('p')
-    .select((eb) => ['p.id', eb.selectFrom('i').select((e) => e.fn.countAll<string>().as('n')).as('inserted')])
-    .executeTakeFirstOrThrow();
-  return { personId: row.id, inserted: Number(row.inserted) === 1 };
+  return (await insertInquiriesWithPeople(trx, [{ person, inquiry }]))[0];
 }
 
 export interface InboxFilters {

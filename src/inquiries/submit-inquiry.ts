@@ -7,10 +7,10 @@ import type { Deps } from '../deps.ts';
 import type { FormKind } from '../policy/schema.ts';
 import { grantConsent } from '../consent/grant-consent.ts';
 import { personContact } from '../people/record-person.ts';
-import { inBatch } from '../unit-of-work.ts';
+import { inBatchLed } from '../unit-of-work.ts';
 import { countryOptions } from './countries.ts';
 import { confirmationMail, staffNotificationMail } from './mail.ts';
-import { findBySubmissionKey, insertInquiryWithPerson } from './store.ts';
+import { findBySubmissionKey, insertInquiriesWithPeople, insertInquiryWithPerson, type InquiryWithPerson } from './store.ts';
 import type { CleanInquiry } from './validate-inquiry.ts';
 
 const REFERENCE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
@@ -36,39 +36,43 @@ export async function submitInquiry(
   const { policy, current } = deps.policy;
   const { inquiry, form } = input;
 
-  return inBatch(deps, async (uow) => {
-    const deleteAfter = new Date(uow.now.getTime() + policy.retention.follow_up_window_days * 86_400_000);
-    const person = personContact(uow, deps.signer, { email: inquiry.email, name: inquiry.name });
-    let personId = '';
-    let id = '';
-    let reference = '';
-    for (let attempt = 1; ; attempt++) {
-      id = randomUUID();
-      reference = newReference();
-      const written = await insertInquiryWithPerson(uow.trx, person, {
-        id,
-        reference,
-        form,
-        company: inquiry.company,
-        role: inquiry.role,
-        country: inquiry.country,
-        context: inquiry.context || null,
-        free_mail: inquiry.freeMail ? 1 : 0,
-        notice_version: current.version,
-        submission_key: input.submissionKey,
-        created_at: uow.now.toISOString(),
-        // Retention counts from the last activity; the submission is the first.
-        last_activity_at: uow.now.toISOString(),
-        delete_after: deleteAfter.toISOString(),
-      });
-      personId = written.personId;
-      if (written.inserted) break;
+  const deleteAfter = (now: Date) => new Date(now.getTime() + policy.retention.follow_up_window_days * 86_400_000).toISOString();
+  const draw = (now: Date): InquiryWithPerson => ({
+    person: personContact(now, deps.signer, { email: inquiry.email, name: inquiry.name }),
+    inquiry: {
+      id: randomUUID(),
+      reference: newReference(),
+      form,
+      company: inquiry.company,
+      role: inquiry.role,
+      country: inquiry.country,
+      context: inquiry.context || null,
+      free_mail: inquiry.freeMail ? 1 : 0,
+      notice_version: current.version,
+      submission_key: input.submissionKey,
+      created_at: now.toISOString(),
+      // Retention counts from the last activity; the submission is the first.
+      last_activity_at: now.toISOString(),
+      delete_after: deleteAfter(now),
+    },
+  });
+
+  // The person and inquiry insert opens the unit of work, so a batch of submissions
+  // writes them in one statement (insertInquiriesWithPeople).
+  return inBatchLed(deps, insertInquiriesWithPeople, draw, async (uow, first, firstDrawn) => {
+    let drawn = firstDrawn;
+    let written = first;
+    for (let attempt = 1; !written.inserted; attempt++) {
       // The same form was stored before (a resend, a double click, another instance).
       const winner = await findBySubmissionKey(uow.trx, input.submissionKey);
-      if (winner) return { inquiryId: winner.id, personId, reference: winner.reference, duplicate: true };
+      if (winner) return { inquiryId: winner.id, personId: written.personId, reference: winner.reference, duplicate: true };
       // Otherwise the random reference (40 bits) was taken: draw another.
       if (attempt === 5) throw new Error('no free inquiry reference after 5 draws');
+      drawn = draw(uow.now);
+      written = await insertInquiryWithPerson(uow.trx, drawn.person, drawn.inquiry);
     }
+    const { id, reference } = drawn.inquiry;
+    const personId = written.personId;
 
     const consent = inquiry.marketingOptIn
       ? await grantConsent(uow, deps, { personId, email: inquiry.email, inquiryId: id, channel: `web-form:${form}` })

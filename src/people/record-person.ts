@@ -3,11 +3,10 @@
 // same statement as the inquiry).
 import { randomUUID } from 'node:crypto';
 import type { Signer } from '../http/signing.ts';
-import type { UnitOfWork } from '../unit-of-work.ts';
 import type { PersonContact } from './store.ts';
 import { subjectKey } from './subject.ts';
 
 /** The person's row as it is to be written (a fresh id, used only if they are new). */
-export function personContact(uow: UnitOfWork, signer: Signer, contact: { email: string; name: string }): PersonContact {
-  return { id: randomUUID(), subjectKey: subjectKey(signer, contact.email), email: contact.email, name: contact.name, at: uow.now.toISOString() };
+export function personContact(now: Date, signer: Signer, contact: { email: string; name: string }): PersonContact {
+  return { id: randomUUID(), subjectKey: subjectKey(signer, contact.email), email: contact.email, name: contact.name, at: now.toISOString() };
 }

@@ -17,7 +17,7 @@ export interface PersonContact {
  * contact details with the latest given. Returns the person's id either way. As a query
  * not yet run, so a caller can make it part of one larger statement.
  */
-export function personUpsertQuery(db: Db | QueryCreator<Database>, person: PersonContact) {
+function personUpsertQuery(db: Db | QueryCreator<Database>, person: PersonContact) {
   return db
     .insertInto('person')
     .values({ id: person.id, subject_key: person.subjectKey, email: person.email, name: person.name, created_at: person.at, updated_at: person.at })

@@ -19,12 +19,19 @@
 // `batch.afterCommit` callbacks run only once the COMMIT holding the job has returned;
 // those of an attempt that was rolled back are dropped with it.
 //
+// A job may open with a lead statement (`runLed`): its item goes, with those of every job
+// of the batch that opens the same way, into one statement run before any job, and each
+// job then starts with its own row of the result. The intake opens every submission with
+// the person and inquiry insert: on PostgreSQL one multi-row statement then stands for a
+// batch's worth of round trips, the largest cost left beyond the bare insert. A failing
+// lead blames no job, so, as with a collector, every job of the batch runs again alone.
+//
 // On PostgreSQL several batches may be in flight at once (`concurrency`), each on its
 // own connection: collectors that take a shared lock (the audit chain head) run last,
 // so a batch holds that lock only from its collectors to its COMMIT. A batch that
 // PostgreSQL aborts as a deadlock or serialisation failure is nobody's fault: it is
 // run again whole, up to three times, before its jobs are blamed.
-import type { Kysely, Transaction } from 'kysely';
+import type { ControlledTransaction, Kysely, Transaction } from 'kysely';
 import type { Database } from './types.ts';
 
 /** Writes the items collected from every job of one batch, inside its transaction. */
@@ -38,8 +45,14 @@ export interface Batch {
 }
 
 export type Work<T> = (trx: Transaction<Database>, batch: Batch) => Promise<T>;
+
+/** One statement for the items of every job in a batch; a result per item, in order. */
+export type Lead<I, R> = (trx: Transaction<Database>, items: I[]) => Promise<R[]>;
+export type LedWork<R, T> = (trx: Transaction<Database>, batch: Batch, led: R) => Promise<T>;
+
 interface Job {
-  work: Work<unknown>;
+  work: LedWork<unknown, unknown>;
+  lead?: { run: Lead<unknown, unknown>; item: unknown };
   resolve: (value: unknown) => void;
   reject: (reason: unknown) => void;
   /** Failed inside a batch: runs in a transaction of its own. */
@@ -92,9 +105,15 @@ class BatchContext implements Batch {
  * long or must not be retried alongside others (CLI commands, jobs).
  */
 export async function runInTransaction<T>(db: Kysely<Database>, work: Work<T>): Promise<T> {
+  return runLedInTransaction(db, undefined, (trx, batch) => work(trx, batch));
+}
+
+/** `runInTransaction` for work that opens with a lead statement (run here for its item alone). */
+export async function runLedInTransaction<I, R, T>(db: Kysely<Database>, lead: { run: Lead<I, R>; item: I } | undefined, work: LedWork<R, T>): Promise<T> {
   const context = new BatchContext();
   const value = await db.transaction().execute(async (trx) => {
-    const result = await work(trx, context);
+    const led = lead ? (await lead.run(trx, [lead.item]))[0] : (undefined as R);
+    const result = await work(trx, context, led);
     await context.runCollectors(trx);
     return result;
   });
@@ -123,10 +142,49 @@ export class WriteBatcher {
   }
 
   run<T>(work: Work<T>): Promise<T> {
+    return this.enqueue(undefined, work);
+  }
+
+  /** Work that opens with `lead` for `item`: see the lead statement above. */
+  runLed<I, R, T>(lead: Lead<I, R>, item: I, work: LedWork<R, T>): Promise<T> {
+    return this.enqueue({ run: lead as Lead<unknown, unknown>, item }, work as LedWork<unknown, T>);
+  }
+
+  private enqueue<T>(lead: Job['lead'], work: LedWork<unknown, T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work, resolve: resolve as (v: unknown) => void, reject, alone: false, conflicts: 0 });
+      this.queue.push({ work, lead, resolve: resolve as (v: unknown) => void, reject, alone: false, conflicts: 0 });
       this.kick();
     });
+  }
+
+  /** Runs every lead statement of the batch: each job's own result, by index. */
+  private async runLeads(trx: Transaction<Database>, batch: Job[]): Promise<unknown[]> {
+    const results: unknown[] = new Array(batch.length);
+    const groups = new Map<Lead<unknown, unknown>, number[]>();
+    batch.forEach((job, i) => {
+      if (!job.lead) return;
+      const group = groups.get(job.lead.run);
+      if (group) group.push(i);
+      else groups.set(job.lead.run, [i]);
+    });
+    for (const [run, indexes] of groups) {
+      const rows = await run(trx, indexes.map((i) => batch[i].lead!.item));
+      if (rows.length !== indexes.length) throw new Error(`a lead statement returned ${rows.length} results for ${indexes.length} items`);
+      indexes.forEach((i, k) => (results[i] = rows[k]));
+    }
+    return results;
+  }
+
+  /** Nothing of this batch is kept and no job can be blamed: each runs again on its own. */
+  private async abandon(trx: ControlledTransaction<Database>, batch: Job[], error: unknown): Promise<void> {
+    await trx.rollback().execute().catch(() => undefined);
+    if (this.retryWhole(batch, error)) return;
+    if (batch.length === 1) {
+      batch[0].reject(error);
+      return;
+    }
+    for (const job of batch) job.alone = true;
+    this.queue.unshift(...batch);
   }
 
   private kick(): void {
@@ -174,9 +232,16 @@ export class WriteBatcher {
       for (const job of batch) job.reject(error);
       return;
     }
+    let led: unknown[];
+    try {
+      led = await this.runLeads(trx, batch);
+    } catch (error) {
+      await this.abandon(trx, batch, error);
+      return;
+    }
     for (let i = 0; i < batch.length; i++) {
       try {
-        values.push(await batch[i].work(trx, context));
+        values.push(await batch[i].work(trx, context, led[i]));
       } catch (error) {
         await trx.rollback().execute().catch(() => undefined);
         if (this.retryWhole(batch, error)) return;
@@ -193,14 +258,7 @@ export class WriteBatcher {
     try {
       await context.runCollectors(trx);
     } catch (error) {
-      await trx.rollback().execute().catch(() => undefined);
-      if (this.retryWhole(batch, error)) return;
-      if (batch.length === 1) {
-        batch[0].reject(error);
-        return;
-      }
-      for (const job of batch) job.alone = true;
-      this.queue.unshift(...batch);
+      await this.abandon(trx, batch, error);
       return;
     }
     try {

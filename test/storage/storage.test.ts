@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { sql, type Kysely } from 'kysely';
 import { auditCollector, verifyAuditChain, type AuditInput } from '../../src/audit/append-audit.ts';
 import type { Storage } from '../../src/storage/db.ts';
-import type { Collector } from '../../src/storage/write-batcher.ts';
+import type { Collector, Lead } from '../../src/storage/write-batcher.ts';
 import { inBatch, inTransaction } from '../../src/unit-of-work.ts';
-import { insertInquiry } from '../../src/inquiries/store.ts';
+import { insertInquiriesWithPeople, insertInquiry, type InquiryWithPerson } from '../../src/inquiries/store.ts';
 import { migrateTo, migrateToLatest } from '../../src/storage/migrate.ts';
 import { openStorage } from '../../src/storage/db.ts';
 import { availableDbKinds, createTestDatabase, testDb } from '../support/db.ts';
@@ -230,6 +230,67 @@ describe('storage', () => {
           assert.deepEqual(outcome, [true, false, false, true]);
           const ids = (await t.storage.db.selectFrom('inquiry').select('id').orderBy('id').execute()).map((r) => r.id);
           assert.deepEqual(ids, ['id-1', 'id-4']);
+        } finally {
+          await t.close();
+        }
+      });
+
+      test('lead statement: one statement per batch for every job; each job starts with its own row; a failing lead reruns each job alone', async () => {
+        const t = await freshDb(kind);
+        try {
+          const calls: number[][] = [];
+          const lead: Lead<number, string> = async (trx, items) => {
+            calls.push([...items]);
+            if (items.includes(13) && items.length > 1) throw new Error('the lead refuses 13 among others');
+            for (const i of items) await trx.insertInto('inquiry').values(inquiryRow(i)).execute();
+            return items.map((i) => `row-${i}`);
+          };
+          const jobs = Array.from({ length: 20 }, (_, i) =>
+            t.storage.batcher.runLed(lead, i, async (trx, _batch, led) => {
+              const found = await trx.selectFrom('inquiry').select('id').where('id', '=', `id-${i}`).executeTakeFirst();
+              return `${led} ${found?.id}`;
+            }),
+          );
+          const results = await Promise.all(jobs);
+          assert.deepEqual(results, Array.from({ length: 20 }, (_, i) => `row-${i} id-${i}`), 'each job has its own result, in a transaction that holds its row');
+          assert.ok(calls.some((items) => items.length > 1), 'the lead ran once for several jobs');
+          assert.ok(calls.some((items) => items.length === 1 && items[0] === 13), 'after the failure, job 13 ran alone');
+          assert.equal(Number((await t.storage.db.selectFrom('inquiry').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n), 20, 'no row twice, none lost');
+        } finally {
+          await t.close();
+        }
+      });
+
+      test('person and inquiry for a batch: one address twice is one person with the later name; a submission key twice keeps the first', async () => {
+        const t = await freshDb(kind);
+        try {
+          const at = '2026-11-25T11:00:00.000Z';
+          const item = (i: number, email: string, name: string, key: string): InquiryWithPerson => {
+            const { person_id: _unused, ...inquiry } = inquiryRow(i);
+            // The person made by freshDb has the subject key k:1.
+            const subjectKey = email === 'p1@example.com' ? 'k:1' : `k:${email}`;
+            return { person: { id: `new-${i}`, subjectKey, email, name, at }, inquiry: { ...inquiry, submission_key: key } };
+          };
+          const items = [
+            item(1, 'a@example.com', 'A First', 'key-1'),
+            item(2, 'b@example.com', 'B Only', 'key-2'),
+            item(3, 'a@example.com', 'A Later', 'key-3'),
+            item(4, 'c@example.com', 'C Resend', 'key-2'),
+            item(5, 'p1@example.com', 'P Renamed', 'key-5'),
+          ];
+          const written = await t.storage.db.transaction().execute((trx) => insertInquiriesWithPeople(trx, items));
+          const people = await t.storage.db.selectFrom('person').select(['id', 'email', 'name']).orderBy('email').execute();
+          const idOf = (email: string) => people.find((p) => p.email === email)?.id;
+          assert.deepEqual(people.map((p) => [p.email, p.name]), [['a@example.com', 'A Later'], ['b@example.com', 'B Only'], ['c@example.com', 'C Resend'], ['p1@example.com', 'P Renamed']]);
+          assert.deepEqual(written.map((w) => w.inserted), [true, true, true, false, true]);
+          assert.deepEqual(written.map((w) => w.personId), [idOf('a@example.com'), idOf('b@example.com'), idOf('a@example.com'), idOf('c@example.com'), PERSON]);
+          const inquiries = await t.storage.db.selectFrom('inquiry').select(['id', 'person_id', 'submission_key']).orderBy('id').execute();
+          assert.deepEqual(inquiries.map((r) => [r.id, r.person_id, r.submission_key]), [
+            ['id-1', idOf('a@example.com'), 'key-1'],
+            ['id-2', idOf('b@example.com'), 'key-2'],
+            ['id-3', idOf('a@example.com'), 'key-3'],
+            ['id-5', PERSON, 'key-5'],
+          ]);
         } finally {
           await t.close();
         }
