@@ -71,6 +71,10 @@ const envSchema = z.object({
   ANALYTICS_RATE_LIMIT_MAX: intFrom(1, 10_000_000).default(120),
   ANALYTICS_MAX_VIEWS_PER_MINUTE: intFrom(1, 10_000_000).default(30),
   ANALYTICS_FLUSH_MS: intFrom(50, 10_000).default(1000),
+  // Where scheduled backups of the SQLite database go (and `lumetrax backup` without
+  // --out); the backup job destroys those older than the policy's backup_retention_days.
+  // Unset: a folder `backups` beside the database file.
+  BACKUP_DIR: z.string().min(1).optional(),
 }).refine((e) => e.HEADERS_TIMEOUT_SECONDS <= e.REQUEST_TIMEOUT_SECONDS, {
   // Node refuses a headers timeout longer than the request timeout.
   path: ['HEADERS_TIMEOUT_SECONDS'],
@@ -103,6 +107,8 @@ interface Derived {
   bodyLimitBytes: number;
   /** Ed25519 private key that signs the audit chain head (AUDIT_SIGNING_KEY or data/audit-signing.key). */
   auditSigningKey: KeyObject;
+  /** BACKUP_DIR resolved, or `backups` beside the SQLite file; undefined for PostgreSQL and :memory:. */
+  backupDir: string | undefined;
 }
 
 // Secrets are only ever held as the keys derived below, never copied as text.
@@ -150,6 +156,11 @@ function loadOrCreateSecret(explicit: string | undefined, root: string): Buffer 
   return Buffer.from(key, 'hex');
 }
 
+function backupDirFor(database: DatabaseTarget, setting: string | undefined, root: string): string | undefined {
+  if (database.kind !== 'sqlite' || database.path === ':memory:') return undefined;
+  return setting ? resolve(root, setting) : resolve(dirname(database.path), 'backups');
+}
+
 /** The policy file alone, for commands that need nothing else (no database, no keys). */
 export function policyFileFrom(env: NodeJS.ProcessEnv = process.env, root = projectRoot): string {
   return resolve(root, envSchema.shape.POLICY_FILE.parse(env.POLICY_FILE));
@@ -163,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = projectR
   }
   const e = parsed.data;
   const publicUrl = (e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/$/, '');
+  const database = parseDatabaseUrl(e.DATABASE_URL, root);
   const plain = Object.fromEntries(
     Object.entries(e)
       .filter(([name]) => name !== 'DATABASE_URL' && !name.startsWith('SECRET_KEY'))
@@ -170,7 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = projectR
   ) as Omit<Config, keyof Derived>;
   return {
     ...plain,
-    database: parseDatabaseUrl(e.DATABASE_URL, root),
+    database,
     policyFile: resolve(root, e.POLICY_FILE),
     publicUrl,
     https: publicUrl.startsWith('https://'),
@@ -178,5 +190,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = projectR
     previousSecretKey: e.SECRET_KEY_PREVIOUS ? Buffer.from(e.SECRET_KEY_PREVIOUS, 'hex') : undefined,
     bodyLimitBytes: e.BODY_LIMIT_BYTES ?? 0,
     auditSigningKey: loadAuditSigningKey(e.AUDIT_SIGNING_KEY, root),
+    backupDir: backupDirFor(database, e.BACKUP_DIR, root),
   };
 }

@@ -296,14 +296,24 @@ const commands: Command[] = [
   {
     name: 'backup',
     options: { '--out': { value: 'FILE', needs: 'a file name for the snapshot' } },
-    summary: 'write a consistent snapshot of the SQLite database to a new owner-only file, while the service runs (PostgreSQL: pg_dump)',
+    summary: 'write a consistent snapshot of the SQLite database to a new owner-only file while the service runs: into BACKUP_DIR (pruned to the policy\'s backup_retention_days, as the backup job does), or to --out FILE (PostgreSQL: pg_dump)',
     run: async ({ options }) => {
       const out = options['--out'] as string | undefined;
-      if (!out) throw new UsageError('backup needs --out FILE');
       try {
-        const { backupSqlite } = await import('./retention/backup.ts');
-        const { bytes } = await withStorage((storage) => backupSqlite(storage, resolve(out)));
-        console.log(`Wrote a snapshot of ${bytes} bytes to ${out} (owner-only). Keep it no longer than the policy's retention.backup_retention_days.`);
+        if (out) {
+          const { backupSqlite } = await import('./retention/backup.ts');
+          const { bytes } = await withStorage((storage) => backupSqlite(storage, resolve(out)));
+          console.log(`Wrote a snapshot of ${bytes} bytes to ${out} (owner-only). It is outside the backup folder, so nothing destroys it: keep it no longer than the policy's retention.backup_retention_days.`);
+          return 0;
+        }
+        const config = loadConfig();
+        const dir = config.backupDir;
+        if (!dir) throw new CommandError('lumetrax: backup: the database is PostgreSQL; take backups with pg_dump (see README, "Backups")');
+        const { policy } = loadPolicy(config.policyFile, { checkProofs: false });
+        const { backupToFolder } = await import('./retention/backup-folder.ts');
+        const days = policy.retention.backup_retention_days;
+        const done = await withStorage((storage) => backupToFolder(storage, dir, new Date(), days));
+        console.log(`Wrote a snapshot of ${done.bytes} bytes to ${done.file} (owner-only). Destroyed ${done.pruned} snapshot(s) there older than ${days} days; ${done.kept} kept.`);
         return 0;
       } catch (error) {
         throw error instanceof (await import('./retention/backup.ts')).BackupError ? new CommandError(`lumetrax: ${(error as Error).message}`) : error;

@@ -13,6 +13,7 @@ import { ANALYTICS_ROLLUP_JOB, rollUp, rollupEveryMs } from '../analytics/roll-u
 import { ALERT_JOB, sendDeadlineAlerts } from '../rights/send-alerts.ts';
 
 export const MAIL_DELIVERY_JOB = 'outbox.deliver';
+export const BACKUP_JOB = 'retention.backup';
 const HOUR = 3600_000;
 
 export function serviceJobs(deps: Deps, mail: MailWorker | undefined): JobDefinition[] {
@@ -75,6 +76,22 @@ export function serviceJobs(deps: Deps, mail: MailWorker | undefined): JobDefini
     leaseMs: 6 * HOUR,
     run: async () => sweepCounts(await runSweep(deps, { trigger: 'job', pauseMs: 2 })),
   });
+  const backupDir = deps.config.backupDir;
+  const backupCadence = deps.policy.policy.retention.backup_cadence;
+  if (backupDir && backupCadence && deps.storage.kind === 'sqlite') {
+    jobs.push({
+      name: BACKUP_JOB,
+      description: 'writes a consistent snapshot of the SQLite database into BACKUP_DIR (owner-only) and destroys the snapshots there older than the policy\'s backup_retention_days',
+      everyMs: 0,
+      cron: { pattern: backupCadence, timeZone: deps.policy.policy.business_calendar.time_zone },
+      leaseMs: HOUR,
+      run: async () => {
+        const { backupToFolder } = await import('../retention/backup-folder.ts');
+        const { bytes, pruned, kept } = await backupToFolder(deps.storage, backupDir, deps.now(), deps.policy.policy.retention.backup_retention_days);
+        return { bytes, pruned, kept };
+      },
+    });
+  }
   jobs.push({
     name: ANALYTICS_ROLLUP_JOB,
     description: 'turns raw page views of finished hours into aggregates and deletes them in the same transaction; no visitor key remains',

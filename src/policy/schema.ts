@@ -114,7 +114,11 @@ export const policySchema = z
       follow_up_window_days: z.number().int().min(1).max(3650),
       // A cron expression, run in business_calendar.time_zone; the pages say it in words.
       sweep_cadence: z.string().refine(validCron, 'expected a cron expression such as "0 3 * * *" (minute hour day-of-month month day-of-week)'),
-      // How long `lumetrax backup` snapshots are kept; published on /privacy/retention.
+      // When the backup job snapshots the embedded database into the backup folder (a
+      // cron expression like sweep_cadence); unset: no scheduled backups.
+      backup_cadence: z.string().refine(validCron, 'expected a cron expression such as "30 2 * * *" (minute hour day-of-month month day-of-week)').optional(),
+      // How long backup snapshots are kept; the job destroys older ones in the backup
+      // folder. Published on /privacy/retention.
       backup_retention_days: z.number({ error: 'expected the number of days backups are kept, e.g. 35' }).int().min(1).max(3650),
       rules: z.array(retentionRule).min(1),
       legal_hold_note: z.string().min(1),

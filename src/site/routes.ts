@@ -94,7 +94,7 @@ ${retentionTable(deps.policy)}
 <h2>The last deletion run</h2>
 <p id="last-sweep">${sweep ? html`Our deletion job last ran on <time datetime="${sweep.finishedAt}">${formatDate(sweep.finishedAt.slice(0, 10))} at ${sweep.finishedAt.slice(11, 16)} UTC</time> and deleted ${countsInWords(sweep.counts)}.` : 'Our deletion job has not run yet on this installation.'}</p>
 <h2>Backups</h2>
-<p id="backup-retention">Backups of our database are kept for ${daysInWords(r.backup_retention_days)}, then destroyed. Restoring one never brings deleted data back: everything deleted since the backup was taken is deleted again before the service runs on it.</p>
+<p id="backup-retention">${r.backup_cadence ? html`Our backup job takes a copy of our database <span id="backup-cadence">${cadenceInWords(r.backup_cadence, policy.business_calendar.time_zone)}</span>. Each copy is kept for ${daysInWords(r.backup_retention_days)}, then destroyed.` : html`Backups of our database are kept for ${daysInWords(r.backup_retention_days)}, then destroyed.`} Restoring one never brings deleted data back: everything deleted since the backup was taken is deleted again before the service runs on it.</p>
 <h2>Cookies</h2>
 ${cookieTable(deps.policy)}`,
       `How long ${orgName} keeps each kind of personal data, and the cookies its website may set.`,

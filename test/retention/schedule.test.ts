@@ -119,7 +119,7 @@ describe('retention rules as data', () => {
       assert.equal(rows.length, policy.retention.rules.length + 1, 'one row per rule, plus raw analytics');
       assert.ok(body.includes(`<span id="sweep-cadence">${cadenceInWords(policy.retention.sweep_cadence, policy.business_calendar.time_zone)}</span>`));
       assert.match(body, /<p id="last-sweep">Our deletion job last ran on <time datetime="[^"]+">[^<]+<\/time> and deleted 1 request, 1 email thread, 2 emails, 1 attachment, 1 person\.<\/p>/);
-      assert.match(body, new RegExp(`Backups of our database are kept for ${policy.retention.backup_retention_days} days`));
+      assert.ok(body.includes(`Our backup job takes a copy of our database <span id="backup-cadence">${cadenceInWords(policy.retention.backup_cadence!, policy.business_calendar.time_zone)}</span>. Each copy is kept for ${policy.retention.backup_retention_days} days, then destroyed.`));
     } finally {
       await server.close();
     }
