@@ -22,6 +22,8 @@ import { listInquiries } from '../inquiries/list-inquiries.ts';
 import type { InboxCursor, InboxFilters, InquiryDetail } from '../inquiries/store.ts';
 import { viewInquiry } from '../inquiries/view-inquiry.ts';
 import type { InquiryStatus } from '../storage/types.ts';
+import { findHoldsCovering } from '../retention/holds.ts';
+import { inquiryDeletion } from '../retention/schedule.ts';
 import { consolePage, csrfField } from './layout.ts';
 
 export const INBOX_ROLES: readonly Role[] = ['sales', 'privacy'];
@@ -175,6 +177,11 @@ ${page.rows.map(
       if (thread) threads.push(thread);
     }
     const detail = (label: string, value: SafeHtml | string | null) => html`<div><dt>${label}</dt><dd>${value ?? '—'}</dd></div>`;
+    // What the retention sweep will do with it, as it stands: a reply or closing it moves
+    // the date, a hold keeps it past the date.
+    const deletion = inquiryDeletion(deps.policy.policy.retention.rules, inquiry);
+    const holds = await findHoldsCovering(deps.storage.db, { personId: inquiry.person_id, inquiryIds: [inquiry.id], emailDomain: inquiry.email.split('@').pop() }, deps.now().toISOString());
+    const deletionText = deletion ? html`${when(deletion.at)} <span class="muted">(rule ${deletion.rule.id})</span>` : 'Kept (no rule deletes it)';
     return consolePage(deps, req, reply, {
       title: `${problem ? 'Error: ' : ''}Inquiry ${inquiry.reference}`,
       status,
@@ -188,7 +195,7 @@ ${detail('Name', inquiry.name)}${detail('Email', html`<a href="mailto:${inquiry.
 ${detail('Company', inquiry.company)}${detail('Role', inquiry.role)}${detail('Country', `${countryOptions.find((c) => c.code === inquiry.country)?.name ?? inquiry.country} (${inquiry.country})`)}
 ${detail('Form', FORMS[inquiry.form] ?? inquiry.form)}${detail('Received', when(inquiry.created_at))}${detail('Status', STATUSES[inquiry.status])}
 ${inquiry.status === 'closed' ? html`${detail('Outcome', inquiry.outcome)}${detail('Closed', when(inquiry.closed_at))}` : ''}
-${detail('Last activity', when(inquiry.last_activity_at))}${detail('Deleted after', when(inquiry.delete_after))}
+${detail('Last activity', when(inquiry.last_activity_at))}${detail('Due for deletion', holds.length ? html`${deletionText}; kept past that while a hold covers it (${holds.length === 1 ? '1 hold' : `${holds.length} holds`})` : deletionText)}
 </dl>
 <h2>${inquiry.form === 'demo' ? 'About their portfolio' : 'Their message'}</h2>
 <pre class="mail-text">${inquiry.context ?? '(Nothing written.)'}</pre>

@@ -4,6 +4,7 @@
 import cronstrue from 'cronstrue';
 import type { Policy } from '../policy/schema.ts';
 import type { RetentionEvent } from '../storage/categories.ts';
+import type { InquiryStatus } from '../storage/types.ts';
 
 export type RetentionRule = Policy['retention']['rules'][number];
 
@@ -40,4 +41,33 @@ export function cadenceInWords(cron: string, timeZone: string): string {
 export function cutoffOf(rule: Pick<RetentionRule, 'keep_days'>, asOf: Date): string | undefined {
   if (rule.keep_days === 'indefinitely') return undefined;
   return new Date(asOf.getTime() - rule.keep_days * 86_400_000).toISOString();
+}
+
+/** The event an inquiry's retention counts from, by its status (as the sweep reads it). */
+const INQUIRY_EVENT: Record<InquiryStatus, RetentionEvent> = { new: 'received', in_conversation: 'last_activity', closed: 'closed' };
+
+export interface InquiryDeletion {
+  /** The instant from which the sweep deletes it, as it stands now. */
+  at: string;
+  rule: RetentionRule;
+}
+
+/**
+ * When the sweep will delete an inquiry if nothing about it changes: its status picks the
+ * rule (never answered, gone quiet, closed), and the rule's event plus its keep_days is
+ * the date. A reply or closing it moves the date; a hold keeps it past the date. Undefined
+ * when its rule keeps it indefinitely.
+ */
+export function inquiryDeletion(rules: readonly RetentionRule[], inquiry: { status: InquiryStatus; created_at: string; last_activity_at: string | null; closed_at: string | null }): InquiryDeletion | undefined {
+  const event = INQUIRY_EVENT[inquiry.status];
+  const from = event === 'received' ? inquiry.created_at : event === 'last_activity' ? inquiry.last_activity_at : inquiry.closed_at;
+  if (!from) return undefined;
+  let first: InquiryDeletion | undefined;
+  // The sweep deletes once any rule for its event says so: the earliest date wins.
+  for (const rule of rules) {
+    if (rule.category !== 'inquiries' || rule.from !== event || rule.keep_days === 'indefinitely') continue;
+    const at = new Date(Date.parse(from) + rule.keep_days * 86_400_000).toISOString();
+    if (!first || at < first.at) first = { at, rule };
+  }
+  return first;
 }

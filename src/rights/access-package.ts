@@ -21,6 +21,7 @@ import { html, type SafeHtml } from '../http/html.ts';
 import { inBatch } from '../unit-of-work.ts';
 import { checkedAddress, collectPersonData, countsOf, type PersonData, type StaffActorInput } from './find-person-data.ts';
 import { attachmentsWithContent } from './person-data-store.ts';
+import { inquiryDeletion, type RetentionRule } from '../retention/schedule.ts';
 
 export const ACCESS_PACKAGE_FORMAT = 'lumetrax-access-package';
 export const ACCESS_PACKAGE_VERSION = 1;
@@ -71,7 +72,8 @@ export interface AccessPackage {
     createdAt: string;
     closedAt: string | null;
     lastActivityAt: string | null;
-    deleteAfter: string;
+    /** When the retention rules delete it if nothing about it changes (null: kept indefinitely). */
+    deleteAfter: string | null;
   }>;
   consentRecords: Array<{ id: string; inquiryId: string | null; purpose: string; action: string; wording: string | null; noticeVersion: string | null; channel: string; recordedAt: string }>;
   pendingConsentConfirmations: Array<{ id: string; inquiryId: string | null; purpose: string; wording: string; noticeVersion: string; channel: string; requestedAt: string; expiresAt: string }>;
@@ -127,7 +129,7 @@ function packageMessage(m: PersonData['messages'][number], attachments: Map<stri
 }
 
 /** Shapes what was found into the package (pure; the attachment bytes are passed in). */
-export function toAccessPackage(data: PersonData, bytes: Map<string, Uint8Array>, meta: { generatedAt: string; organisation: string; privacyAddress: string }): AccessPackage {
+export function toAccessPackage(data: PersonData, bytes: Map<string, Uint8Array>, meta: { generatedAt: string; organisation: string; privacyAddress: string; retentionRules: readonly RetentionRule[] }): AccessPackage {
   const personId = data.person?.id;
   const attachments = new Map<string, PackagedAttachment[]>();
   for (const a of data.attachments) {
@@ -161,7 +163,7 @@ export function toAccessPackage(data: PersonData, bytes: Map<string, Uint8Array>
       createdAt: i.created_at,
       closedAt: i.closed_at,
       lastActivityAt: i.last_activity_at,
-      deleteAfter: i.delete_after,
+      deleteAfter: inquiryDeletion(meta.retentionRules, i)?.at ?? null,
     })),
     consentRecords: data.consentRecords.map((c) => ({
       id: c.id,
@@ -249,7 +251,7 @@ export async function buildAccessPackage(deps: Pick<Deps, 'storage' | 'now' | 'm
       details: { ...countsOf(data), ...(input.requestId ? { request: input.requestId } : {}) },
     });
     const org = deps.policy.policy.organisation;
-    return toAccessPackage(data, bytes, { generatedAt: uow.now.toISOString(), organisation: org.name, privacyAddress: org.privacy_address });
+    return toAccessPackage(data, bytes, { generatedAt: uow.now.toISOString(), organisation: org.name, privacyAddress: org.privacy_address, retentionRules: deps.policy.policy.retention.rules });
   });
 }
 
@@ -299,7 +301,7 @@ export function accessPackageHtml(pkg: AccessPackage): string {
 <p>Everything we hold about ${pkg.address}, as of ${pkg.generatedAt}. The same data, machine-readable and with attachment contents, is in the JSON file of this package. Questions: ${pkg.organisation.privacyAddress}.</p>
 ${section('Your contact details', pkg.person ? 1 : 0, pkg.person ? dl([['Name', pkg.person.name], ['Email', pkg.person.email], ['First recorded', pkg.person.createdAt], ['Last updated', pkg.person.updatedAt]]) : html``)}
 ${section('Your inquiries', pkg.inquiries.length, html`${pkg.inquiries.map((i) => html`<h3>Inquiry ${i.reference}</h3>
-${dl([['Form', i.form], ['Company', i.company], ['Role', i.role], ['Country', i.country], ['Message', i.context], ['Sent', i.createdAt], ['Status', i.status], ['Outcome', i.outcome], ['Closed', i.closedAt], ['Last activity', i.lastActivityAt], ['Privacy notice version', i.noticeVersion], ['To be deleted after', i.deleteAfter]])}`)}`)}
+${dl([['Form', i.form], ['Company', i.company], ['Role', i.role], ['Country', i.country], ['Message', i.context], ['Sent', i.createdAt], ['Status', i.status], ['Outcome', i.outcome], ['Closed', i.closedAt], ['Last activity', i.lastActivityAt], ['Privacy notice version', i.noticeVersion], ['To be deleted after (if nothing changes)', i.deleteAfter ?? 'kept']])}`)}`)}
 ${section('Marketing consent', pkg.consentRecords.length + pkg.pendingConsentConfirmations.length, html`${pkg.consentRecords.length > 0 ? html`<table>
 <caption>Consent records</caption>
 <thead><tr><th scope="col">When</th><th scope="col">Purpose</th><th scope="col">Action</th><th scope="col">Wording shown</th><th scope="col">Notice version</th><th scope="col">Channel</th></tr></thead>

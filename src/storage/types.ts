@@ -26,6 +26,7 @@ export interface InquiryTable {
   notice_version: string;
   submission_key: string;
   created_at: string;
+  /** Submission + the follow-up window, as first written; the retention rules decide deletion (retention/schedule.ts inquiryDeletion). */
   delete_after: string;
   /** new | in_conversation (from the first staff reply) | closed; the database fills in new. */
   status: Generated<InquiryStatus>;

@@ -104,6 +104,10 @@ describe('console inbox', () => {
     const body = await detail.text();
     assert.match(body, /Context of Ada Lovelace/);
     assert.match(body, /No email yet/);
+    const receivedAt = Date.parse(inquiry.created_at);
+    const unanswered = server.running.deps.policy.policy.retention.rules.find((r) => r.id === 'inquiries_unanswered')!;
+    const due = new Date(receivedAt + Number(unanswered.keep_days) * 86_400_000).toISOString();
+    assert.ok(body.includes(`<dt>Due for deletion</dt><dd>${due.slice(0, 16).replace('T', ' ')} UTC <span class="muted">(rule inquiries_unanswered)</span></dd>`), 'the date the retention rules give a new inquiry');
 
     const empty = await post(server.url, `/console/inquiries/${inquiry.id}/reply`, { csrf: sales.csrf, thread: '', text: '   ' }, sales.cookie);
     assert.equal(empty.status, 422);
@@ -133,6 +137,8 @@ describe('console inbox', () => {
     const row = await server.running.deps.storage.db.selectFrom('inquiry').select(['status', 'outcome', 'closed_at']).where('id', '=', inquiry.id).executeTakeFirstOrThrow();
     assert.deepEqual({ status: row.status, outcome: row.outcome }, { status: 'closed', outcome: 'demo booked' });
     assert.ok(row.closed_at);
+    const closedDue = new Date(Date.parse(row.closed_at) + 180 * 86_400_000).toISOString();
+    assert.ok((await (await get(server.url, `/console/inquiries/${inquiry.id}`, sales.cookie)).text()).includes(`${closedDue.slice(0, 16).replace('T', ' ')} UTC <span class="muted">(rule inquiries_closed)</span>`), 'closing moves the date to the closed rule');
 
     assert.equal((await get(server.url, '/console/inquiries/not-an-id', sales.cookie)).status, 404);
     assert.equal((await get(server.url, '/console/inquiries/0b7e4c6a-1111-4222-8333-944455556666', sales.cookie)).status, 404);

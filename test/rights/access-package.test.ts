@@ -2,6 +2,7 @@
 // stable field names and attachment bytes, and as a readable HTML page that loads
 // nothing and passes axe-core in Chromium; nothing of the other person, whose address
 // starts like hers, and nothing of the mail that person wrote into her conversation.
+import { inquiryDeletion } from '../../src/retention/schedule.ts';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { accessPackageHtml, accessPackageJson, buildAccessPackage, type AccessPackage } from '../../src/rights/access-package.ts';
@@ -33,6 +34,11 @@ describe('access package', () => {
       assert.deepEqual({ email: parsed.person?.email, name: parsed.person?.name }, { email: a.email, name: a.name });
       assert.deepEqual(parsed.inquiries.map((i) => i.id), world.aInquiries);
       assert.equal(parsed.inquiries[0].context, a.context);
+      // The date the retention rules give for it as it stands, not the one written at submission.
+      for (const i of parsed.inquiries) {
+        const row = await deps.storage.db.selectFrom('inquiry').selectAll().where('id', '=', i.id).executeTakeFirstOrThrow();
+        assert.equal(i.deleteAfter, inquiryDeletion(deps.policy.policy.retention.rules, row)?.at ?? null, `inquiry ${i.id} (${row.status})`);
+      }
       assert.equal(parsed.consentRecords.length, 1);
       assert.equal(parsed.consentRecords[0].action, 'granted');
 
