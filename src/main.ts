@@ -9,6 +9,7 @@ import { exportMarketingList } from './consent/export-marketing.ts';
 import { maskEmail } from './consent/withdraw-consent.ts';
 import { findMessage, listMessages } from './mail/outbox-store.ts';
 import { loadPolicy, PolicyError } from './policy/load.ts';
+import { isPublished } from './policy/schema.ts';
 import { listJobStates } from './jobs/store.ts';
 import { openCheckedStorage, openServices, startService } from './runtime.ts';
 import { explainStartupError, StartupError } from './startup-error.ts';
@@ -148,6 +149,8 @@ const commands: Command[] = [
     run: async ({ args }) => {
       const loaded = loadPolicy(resolve(args.FILE));
       console.log(`${args.FILE}: OK (notice ${loaded.current.version}, ${loaded.policy.purposes.length} purposes, ${loaded.policy.cookies.length} cookies, ${loaded.regionalRules.length} regional deadline rules)`);
+      const drafts = loaded.policy.notice.versions.filter((v) => !isPublished(loaded.policy, v));
+      for (const d of drafts) console.log(`notice ${d.version} (${d.file}) is a draft: it is published once its ${loaded.policy.notice.required_review} review is recorded, and becomes the notice when notice.current names it`);
       return 0;
     },
   },

@@ -268,5 +268,18 @@ export type Policy = z.infer<typeof policySchema>;
 export type FormKind = keyof Policy['forms'];
 export type NoticeVersion = Policy['notice']['versions'][number];
 
+/**
+ * A version is published (listed, readable at its address) once it carries the review the
+ * policy requires. One without it is a draft: it can sit in the policy, ready for counsel,
+ * and no visitor sees it until the review is recorded.
+ */
+export function isPublished(policy: Pick<Policy, 'notice'>, version: NoticeVersion): boolean {
+  return version.review?.role === policy.notice.required_review;
+}
+
+export function publishedVersions(policy: Pick<Policy, 'notice'>): NoticeVersion[] {
+  return policy.notice.versions.filter((v) => isPublished(policy, v));
+}
+
 // The regional deadline table has its own module; these names are what the loader reads.
 export { deadlineTableSchema as regionalRuleSchema, type DeadlineRow as RegionalRule } from './deadline-table.ts';

@@ -20,6 +20,7 @@ export function inlineValues(loaded: LoadedPolicy): Record<string, string> {
     answer_business_days: String(policy.deadlines.answer_business_days),
     sweep_cadence: cadenceInWords(policy.retention.sweep_cadence, policy.business_calendar.time_zone),
     raw_event_lifetime_hours: String(policy.analytics.raw_event_lifetime_hours),
+    small_count_threshold: String(policy.analytics.small_count_threshold),
   };
 }
 

@@ -8,6 +8,7 @@ import { renderNotice } from './notice.ts';
 import { cookieTable, deadlinesTable, formatDate, retentionTable } from './policy-tables.ts';
 import { countsInWords, lastSweep } from '../retention/last-sweep.ts';
 import { cadenceInWords, daysInWords } from '../retention/schedule.ts';
+import { publishedVersions } from '../policy/schema.ts';
 
 
 export async function siteRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
@@ -31,7 +32,8 @@ export async function siteRoutes(app: FastifyInstance, deps: Deps): Promise<void
   });
 
   const noticePage = (version: string, path: string) => {
-    const v = policy.notice.versions.find((x) => x.version === version);
+    // Drafts awaiting their review are not published, not even at their address.
+    const v = publishedVersions(policy).find((x) => x.version === version);
     const body = v && renderNotice(deps.policy, version);
     if (!v || !body) return null;
     const isCurrent = version === policy.notice.current;
@@ -59,7 +61,7 @@ ${body}`,
 
   app.get('/privacy/versions', { config: { access: 'public' } }, async (_req, reply) => {
     reply.type('text/html; charset=utf-8');
-    const versions = [...policy.notice.versions].sort((a, b) => (a.effective < b.effective ? 1 : a.effective > b.effective ? -1 : 0));
+    const versions = publishedVersions(policy).sort((a, b) => (a.effective < b.effective ? 1 : a.effective > b.effective ? -1 : 0));
     return send(
       '/privacy/versions',
       'Privacy notice versions',

@@ -51,10 +51,16 @@ describe('public site', () => {
     assert.ok(body.includes(`${policy.retention.follow_up_window_days}`));
   });
 
-  test('every version stays readable at a stable URL; unknown versions are 404', async () => {
+  test('every published version stays readable at a stable URL; drafts awaiting review and unknown versions are 404', async () => {
     const { policy } = server.running.deps.policy;
     const { body: list } = await get('/privacy/versions');
-    for (const v of policy.notice.versions) {
+    const drafts = policy.notice.versions.filter((v) => !v.review);
+    assert.ok(drafts.length > 0, 'the shipped policy carries a draft for counsel (2026-12-15)');
+    for (const v of drafts) {
+      assert.ok(!list.includes(`/privacy/versions/${v.version}`), `draft ${v.version} is not listed`);
+      assert.equal((await get(`/privacy/versions/${v.version}`)).res.status, 404, `draft ${v.version} is not readable`);
+    }
+    for (const v of policy.notice.versions.filter((x) => x.review)) {
       assert.ok(list.includes(`/privacy/versions/${v.version}`));
       const { res, body } = await get(`/privacy/versions/${v.version}`);
       assert.equal(res.status, 200);
