@@ -1,5 +1,6 @@
-import { PostgresAdapter, type Kysely, type Transaction } from 'kysely';
+import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import { insertChunks } from '../storage/insert-chunks.ts';
+import { cachedText, flatValues, insertRows, insertText, isPostgres } from '../storage/insert-rows.ts';
 import type { AuditEntry, AuditKeyTable, AuditSignatureTable, Database } from '../storage/types.ts';
 
 export type AuditKey = AuditKeyTable;
@@ -28,14 +29,15 @@ export async function claimSeqs(db: Db, count: number): Promise<{ firstSeq: numb
  */
 export async function insertEntries(db: Db, entries: AuditEntry[]): Promise<void> {
   if (entries.length === 0) return;
-  const chunks = [...insertChunks(entries, Object.keys(entries[0]).length)];
-  const head = { hash: entries[entries.length - 1].hash };
-  if (chunks.length === 1 && db.getExecutor().adapter instanceof PostgresAdapter) {
-    await db.with('entries', (qc) => qc.insertInto('audit_log').values(chunks[0]).returning('seq')).updateTable('audit_head').set(head).where('id', '=', 1).execute();
+  const head = entries[entries.length - 1].hash;
+  const columns = Object.keys(entries[0]) as Array<keyof AuditEntry & string>;
+  if (isPostgres(db) && insertChunks(entries, columns.length).length === 1) {
+    const text = cachedText(`audit+head|${columns.join(',')}|${entries.length}`, () => `with entries as (${insertText('audit_log', columns, entries.length, true)} returning seq) update audit_head set hash = $${entries.length * columns.length + 1} where id = 1`);
+    await db.executeQuery(CompiledQuery.raw(text, [...flatValues(entries, columns), head]));
     return;
   }
-  for (const chunk of chunks) await db.insertInto('audit_log').values(chunk).execute();
-  await db.updateTable('audit_head').set(head).where('id', '=', 1).execute();
+  await insertRows(db, 'audit_log', entries);
+  await db.updateTable('audit_head').set({ hash: head }).where('id', '=', 1).execute();
 }
 
 export async function listEntries(db: Db, fromSeq = 0, limit = 1000): Promise<AuditEntry[]> {

@@ -1,5 +1,6 @@
-import { PostgresAdapter, sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
+import { CompiledQuery, PostgresAdapter, sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import { upsertPerson, type PersonContact } from '../people/store.ts';
+import { cachedText } from '../storage/insert-rows.ts';
 import type { Database, InquiryStatus, NewInquiry } from '../storage/types.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -36,6 +37,34 @@ export interface WrittenInquiry {
   inserted: boolean;
 }
 
+const PERSON_INPUT = ['ord', 'p_id', 'p_subject_key', 'p_email', 'p_name', 'p_at'];
+
+/** The PostgreSQL statement for `rows` submissions (built once per shape: insert-rows.ts). */
+function leadText(columns: readonly string[], rows: number): string {
+  const input = [...PERSON_INPUT, ...columns];
+  // VALUES parameters have no type of their own: each is cast to its column's.
+  const casts = input.map((c) => (c === 'ord' || c === 'free_mail' ? 'integer' : 'text'));
+  const tuples: string[] = [];
+  for (let r = 0, n = 1; r < rows; r++) tuples.push(`(${casts.map((cast) => `$${n++}::${cast}`).join(', ')})`);
+  const q = (c: string) => `"${c}"`;
+  return `with input (${input.map(q).join(', ')}) as (values ${tuples.join(', ')}),
+    p as (
+      insert into person (id, subject_key, email, name, created_at, updated_at)
+      select distinct on (p_subject_key) p_id, p_subject_key, p_email, p_name, p_at, p_at from input order by p_subject_key, ord desc
+      on conflict (subject_key) do update set email = excluded.email, name = excluded.name, updated_at = excluded.updated_at
+      returning id, subject_key
+    ),
+    i as (
+      insert into inquiry (${columns.map(q).join(', ')}, person_id)
+      select ${columns.map((c) => `input.${q(c)}`).join(', ')}, p.id from input join p on p.subject_key = input.p_subject_key order by input.ord
+      on conflict do nothing
+      returning id
+    )
+    select input.ord, p.id as person_id, i.id is not null as inserted
+    from input join p on p.subject_key = input.p_subject_key left join i on i.id = input.id
+    order by input.ord`;
+}
+
 /**
  * The person (created or refreshed) and their inquiry, for every submission of a write
  * batch (its lead statement). On PostgreSQL the whole batch is one statement (a
@@ -50,30 +79,14 @@ export async function insertInquiriesWithPeople(trx: Transaction<Database>, item
     for (const item of items) written.push(await insertInquiryWithPerson(trx, item.person, item.inquiry));
     return written;
   }
-  const columns = Object.keys(items[0].inquiry) as Array<keyof InquiryWithPerson['inquiry']>;
-  // VALUES parameters have no type of their own: each is cast to its column's.
-  const rows = items.map(({ person, inquiry }, ord) => {
-    const values = columns.map((c) => (c === 'free_mail' ? sql`${inquiry[c]}::integer` : sql`${inquiry[c] ?? null}::text`));
-    return sql`(${ord}::integer, ${person.id}::text, ${person.subjectKey}::text, ${person.email}::text, ${person.name}::text, ${person.at}::text, ${sql.join(values)})`;
+  const columns = Object.keys(items[0].inquiry) as Array<keyof InquiryWithPerson['inquiry'] & string>;
+  const text = cachedText(`lead:inquiry+person|${columns.join(',')}|${items.length}`, () => leadText(columns, items.length));
+  const values: unknown[] = [];
+  items.forEach(({ person, inquiry }, ord) => {
+    values.push(ord, person.id, person.subjectKey, person.email, person.name, person.at);
+    for (const c of columns) values.push(inquiry[c] ?? null);
   });
-  const inputColumns = sql.join([sql.id('ord'), sql.id('p_id'), sql.id('p_subject_key'), sql.id('p_email'), sql.id('p_name'), sql.id('p_at'), ...columns.map((c) => sql.id(c))]);
-  const result = await sql<{ ord: number; person_id: string; inserted: boolean }>`
-    with input (${inputColumns}) as (values ${sql.join(rows)}),
-    p as (
-      insert into person (id, subject_key, email, name, created_at, updated_at)
-      select distinct on (p_subject_key) p_id, p_subject_key, p_email, p_name, p_at, p_at from input order by p_subject_key, ord desc
-      on conflict (subject_key) do update set email = excluded.email, name = excluded.name, updated_at = excluded.updated_at
-      returning id, subject_key
-    ),
-    i as (
-      insert into inquiry (${sql.join(columns.map((c) => sql.ref(c)))}, person_id)
-      select ${sql.join(columns.map((c) => sql.ref(`input.${c}`)))}, p.id from input join p on p.subject_key = input.p_subject_key order by input.ord
-      on conflict do nothing
-      returning id
-    )
-    select input.ord, p.id as person_id, i.id is not null as inserted
-    from input join p on p.subject_key = input.p_subject_key left join i on i.id = input.id
-    order by input.ord`.execute(trx);
+  const result = await trx.executeQuery<{ ord: number; person_id: string; inserted: boolean }>(CompiledQuery.raw(text, values));
   return result.rows.map((r) => ({ personId: r.person_id, inserted: r.inserted }));
 }
 

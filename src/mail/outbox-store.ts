@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import { insertChunks } from '../storage/insert-chunks.ts';
+import { insertRows } from '../storage/insert-rows.ts';
 import type { Database, OutboxRow } from '../storage/types.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -37,9 +37,7 @@ export async function insertMessages(db: Db, messages: NewMessage[]): Promise<vo
     created_at: message.queuedAt,
     sent_at: null,
   }));
-  for (const chunk of insertChunks(rows, Object.keys(rows[0]).length)) {
-    await db.insertInto('outbox').values(chunk).execute();
-  }
+  await insertRows(db, 'outbox', rows);
 }
 
 /** Takes a lease on due messages so that several app instances never send one twice. */

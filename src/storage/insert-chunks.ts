@@ -3,7 +3,7 @@
 const MAX_BOUND_PARAMETERS = 32_766;
 
 /** `rows` in order, in slices whose parameters (rows x columns) fit one statement. */
-export function insertChunks<T>(rows: T[], columnsPerRow: number): T[][] {
+export function insertChunks<T>(rows: readonly T[], columnsPerRow: number): T[][] {
   const size = Math.max(1, Math.floor(MAX_BOUND_PARAMETERS / columnsPerRow));
   const chunks: T[][] = [];
   for (let i = 0; i < rows.length; i += size) chunks.push(rows.slice(i, i + size));
