@@ -26,6 +26,7 @@
 //   BENCH_ENTRY=src (type stripping instead of dist/)   BENCH_NODE_FLAGS="..."
 //   BENCH_EXPLAIN=1   also prints each inbox query's plan (EXPLAIN QUERY PLAN on SQLite,
 //                     EXPLAIN ANALYZE on PostgreSQL) and its time in this process
+//   BENCH_KEEP_SCHEMA=1   keeps the PostgreSQL schema (its name is printed) for trying queries by hand
 //   BENCH_SHORT_MISS_REQUESTS=50   requests for the two-character term matching nothing
 //                     (it reads every row; 0 skips it)
 //   TEST_PG_URL=postgres://...   (default postgres://postgres@127.0.0.1:5432/test)
@@ -680,7 +681,8 @@ async function postgresTarget(): Promise<Target | string> {
   } catch (error) {
     return `PostgreSQL not reachable at ${PG_BASE} (${(error as Error).message}): PostgreSQL runs skipped`;
   }
-  pgDrops.push(() => withPg(PG_BASE, async (c) => void (await c.query(`drop schema if exists ${schema} cascade`))));
+  if (process.env.BENCH_KEEP_SCHEMA === '1') console.log(`  PostgreSQL schema ${schema} is kept (BENCH_KEEP_SCHEMA=1): drop it with \`drop schema ${schema} cascade\``);
+  else pgDrops.push(() => withPg(PG_BASE, async (c) => void (await c.query(`drop schema if exists ${schema} cascade`))));
   return { db: 'PostgreSQL', databaseUrl: `${PG_BASE}?options=${encodeURIComponent(`-c search_path=${schema}`)}` };
 }
 
