@@ -12,9 +12,20 @@ type Record = { country_code?: string };
 const require = createRequire(import.meta.url);
 let reader: Reader<CountryResponse> | undefined;
 
+// Decoded records by their offset in the file: the file holds one record per country, so
+// the reader need not decode (and allocate) one for every look-up. Bounded all the same.
+const MAX_RECORDS = 1000;
+const records = new Map<number, unknown>();
+const recordCache = {
+  get: (offset: number) => records.get(offset),
+  set: (offset: number, value: unknown) => {
+    if (records.size < MAX_RECORDS) records.set(offset, value);
+  },
+};
+
 function load(): Reader<CountryResponse> {
   const file = require.resolve('@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb');
-  return new Reader<CountryResponse>(readFileSync(file));
+  return new Reader<CountryResponse>(readFileSync(file), { cache: recordCache as never });
 }
 
 /** ISO 3166-1 alpha-2 code, or '' when unknown (private, loopback, unlisted). */

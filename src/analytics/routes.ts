@@ -7,10 +7,11 @@
 // Both go through the same collection steps (collect.ts). The ingest answers 202 before
 // anything is written (event-buffer.ts) and never a 500.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { hash, type KeyObject } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../http/errors.ts';
-import { collect, hourOf, type CollectContext, type Hit } from './collect.ts';
+import { collect, forgetUserAgents, hourOf, type CollectContext, type Hit } from './collect.ts';
 import { DailySecret } from './daily-secret.ts';
 import { EventBuffer } from './event-buffer.ts';
 import { countryOf } from './geo.ts';
@@ -27,8 +28,8 @@ const COUNTED_PATHS = /^\/(?!console(?:\/|$)|api\/|static\/|healthz$)/;
 export interface Analytics {
   secret: DailySecret;
   buffer: EventBuffer;
-  /** Counts a hit through the steps and buffers it (or its bot layer). */
-  record(hit: Hit): Promise<void>;
+  /** Counts a hit through the steps and buffers it (or its bot layer); a promise only while the day's secret is being obtained. */
+  record(hit: Hit): void | Promise<void>;
 }
 
 declare module 'fastify' {
@@ -70,7 +71,6 @@ export async function registerAnalytics(app: FastifyInstance, deps: Deps): Promi
     return cachedSite.value;
   };
   const ctx: CollectContext = {
-    secret: (at) => secret.hmacKey(at),
     country: countryOf,
     overRate: (visitor, at) => {
       const minute = Math.floor(at.getTime() / 60_000);
@@ -91,14 +91,23 @@ export async function registerAnalytics(app: FastifyInstance, deps: Deps): Promi
       return site().hosts;
     },
   };
-  const record = async (hit: Hit) => {
-    const result = await collect(ctx, hit);
+  const count = (hit: Hit, key: KeyObject) => {
+    const result = collect(ctx, hit, key);
     if ('row' in result) buffer.add(result.row);
     else if (result.drop === 'bot') buffer.addBot(hourOf(hit.at), result.layer);
   };
+  // Synchronous once the day's secret is held (every view but the day's first few).
+  const record = (hit: Hit): void | Promise<void> => {
+    const key = secret.hmacKey(hit.at);
+    if (key instanceof Promise) return key.then((k) => count(hit, k));
+    count(hit, key);
+  };
   const rotation = setInterval(() => {
     void secret.rotateIfDue(deps.now()).then((rotated) => {
-      if (rotated) viewsByKey = new Map();
+      if (rotated) {
+        viewsByKey = new Map();
+        forgetUserAgents();
+      }
     });
   }, 60_000);
   rotation.unref();
@@ -117,12 +126,17 @@ export async function registerAnalytics(app: FastifyInstance, deps: Deps): Promi
       const own = site();
       if (typeof type === 'string' && type.startsWith('text/html') && own.hosts.has(req.host)) {
         const referrer = req.headers.referer;
-        void record(hitFrom(req, deps, own.site, 'load', req.url, typeof referrer === 'string' ? referrer : '')).catch((error: unknown) => logFailure(req, error));
+        countSafely(req, record, hitFrom(req, deps, own.site, 'load', req.url, typeof referrer === 'string' ? referrer : ''));
       }
     }
     done();
   });
 
+  // The per-address limit keys on a SHA-256 of the client address under a secret salt, so
+  // addresses are never held in memory: as secret as the service-wide limiter's HMAC (the
+  // salt comes from SECRET_KEY, so instances sharing Redis count together), for a third of
+  // its cost on a path that runs for every view.
+  const rateSalt = deps.signer.keyedHash('analytics-rate-limit', 'salt');
   await app.register(async (scope) => {
     // sendBeacon posts text/plain; fetch with keepalive may say application/json.
     scope.addContentTypeParser(['text/plain', 'application/json'], { parseAs: 'string', bodyLimit: EVENT_BODY_LIMIT }, (_req, body, done) => done(null, body));
@@ -130,9 +144,18 @@ export async function registerAnalytics(app: FastifyInstance, deps: Deps): Promi
       '/api/event',
       {
         bodyLimit: EVENT_BODY_LIMIT,
-        config: { access: 'public', rateLimit: { max: config.analyticsRateLimitMax, timeWindow: 60_000 } },
+        config: {
+          access: 'public',
+          rateLimit: {
+            max: config.analyticsRateLimitMax,
+            timeWindow: 60_000,
+            keyGenerator: (req: FastifyRequest) => hash('sha256', `${rateSalt}\0${req.ip}`, 'base64url').slice(0, 32),
+            // The tracker reads no limit headers: sent only with the 429 (retry-after).
+            addHeadersOnExceeding: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false },
+          },
+        },
       },
-      async (req, reply) => ingest(req, reply, deps, site(), record),
+      (req, reply) => ingest(req, reply, deps, site(), record),
     );
   });
 
@@ -169,7 +192,19 @@ function logFailure(req: FastifyRequest, error: unknown): void {
   req.log.warn({ err: { code: (error as { code?: unknown }).code, message: error instanceof Error ? error.message : 'unknown' } }, 'analytics view not counted');
 }
 
-async function ingest(req: FastifyRequest, reply: FastifyReply, deps: Deps, own: ReturnType<typeof ownSite>, record: (hit: Hit) => Promise<void>) {
+/** Counting is best effort: a failure is logged (rate-limited) and never reaches the visitor. */
+function countSafely(req: FastifyRequest, record: Analytics['record'], hit: Hit): void {
+  try {
+    const pending = record(hit);
+    if (pending) pending.catch((error: unknown) => logFailure(req, error));
+  } catch (error) {
+    logFailure(req, error);
+  }
+}
+
+// Synchronous (a handler that returns nothing, having sent): the checks that decide the
+// status come first, then the 202 is sent and the view counted in the same turn.
+function ingest(req: FastifyRequest, reply: FastifyReply, deps: Deps, own: ReturnType<typeof ownSite>, record: Analytics['record']): void {
   // Only our own pages may report: a browser always sends Origin on a POST.
   const origin = req.headers.origin;
   const fetchSite = req.headers['sec-fetch-site'];
@@ -186,11 +221,6 @@ async function ingest(req: FastifyRequest, reply: FastifyReply, deps: Deps, own:
   if (!e || typeof e !== 'object' || typeof e.p !== 'string' || !e.p.startsWith('/') || (e.r !== undefined && typeof e.r !== 'string') || (e.w !== undefined && e.w !== 's' && e.w !== 'm' && e.w !== 'l')) {
     throw new AppError('bad_request', 'The page view needs p (a path starting with /), and may have r (the referrer) and w (s, m or l).');
   }
-  try {
-    await record(hitFrom(req, deps, own.site, 'navigation', e.p, (e.r as string | undefined) ?? '', e.w as string | undefined));
-  } catch (error) {
-    // Counting is best effort: a failure here never becomes an error for the visitor.
-    logFailure(req, error);
-  }
-  return reply.code(202).header('cache-control', 'no-store').send();
+  reply.code(202).header('cache-control', 'no-store').send();
+  countSafely(req, record, hitFrom(req, deps, own.site, 'navigation', e.p, (e.r as string | undefined) ?? '', e.w as string | undefined));
 }

@@ -1,18 +1,29 @@
 // Analytics SQL: raw events in, rollups, and the dashboard's reads of the aggregates.
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { PostgresAdapter, sql, type Kysely, type Transaction } from 'kysely';
 import type { AnalyticsEventTable, Database } from '../storage/types.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-// Rows go in statements of 512, 64, 8 or 1 rows: four statement shapes in all. A statement
-// per batch size would fill SQLite's prepared-statement cache with hundreds of large
-// statements, each holding its own memory (the ingest's peak RSS grew by tens of MB).
-const SHAPES = [512, 64, 8, 1];
+// Rows go in as one JSON text per statement, unpacked by the database itself (SQLite's
+// json_each, PostgreSQL's jsonb_array_elements, parsed once): one statement shape for any
+// batch, one parameter to bind instead of eight per row, and no query built row by row in
+// JS (Kysely's multi-row insert cost more CPU than the database's work). A statement takes
+// at most INSERT_CHUNK rows (about 150 bytes each as JSON).
+const INSERT_CHUNK = 5000;
 
 export async function insertEvents(db: Db, rows: AnalyticsEventTable[]): Promise<void> {
-  let i = 0;
-  for (const size of SHAPES) {
-    for (; i + size <= rows.length; i += size) await db.insertInto('analytics_event').values(rows.slice(i, i + size)).execute();
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+    const end = Math.min(rows.length, i + INSERT_CHUNK);
+    const tuples: string[][] = [];
+    for (let j = i; j < end; j++) {
+      const r = rows[j];
+      tuples.push([r.hour, r.path, r.source, r.referrer_host, r.campaign, r.device, r.country, r.visitor]);
+    }
+    const json = JSON.stringify(tuples);
+    const elements = postgres ? sql`jsonb_array_elements(${json}::jsonb) as e(value)` : sql`json_each(${json})`;
+    await sql`insert into analytics_event (hour, path, source, referrer_host, campaign, device, country, visitor)
+      select value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7 from ${elements}`.execute(db);
   }
 }
 
