@@ -131,6 +131,16 @@ export async function seedAggregates(storage: Storage, end: Date, total: number)
       return { hour, dimension, value, ...b };
     });
     for (const chunk of insertChunks(rows, 5)) await trx.insertInto('analytics_breakdown').values(chunk).execute();
+    // The daily breakdown as the rollup keeps it: the day's hourly rows summed.
+    const daily = new Map<string, { day: string; dimension: string; value: string; visitors: number; pageviews: number }>();
+    for (const r of rows) {
+      const key = `${r.hour.slice(0, 10)}|${r.dimension}|${r.value}`;
+      const d = daily.get(key) ?? { day: r.hour.slice(0, 10), dimension: r.dimension, value: r.value, visitors: 0, pageviews: 0 };
+      d.visitors += r.visitors;
+      d.pageviews += r.pageviews;
+      daily.set(key, d);
+    }
+    for (const chunk of insertChunks([...daily.values()], 5)) await trx.insertInto('analytics_breakdown_daily').values(chunk).execute();
     for (const chunk of insertChunks(visits, 4)) await trx.insertInto('analytics_visits').values(chunk as never).execute();
   });
   await sql`analyze`.execute(db);
@@ -277,7 +287,7 @@ async function runOne(kind: string): Promise<void> {
     }
 
     // --- dashboard over 1,000,000 page views in 30 days ---
-    for (const t of ['analytics_hourly', 'analytics_breakdown', 'analytics_visits'] as const) await storage.db.deleteFrom(t).execute();
+    for (const t of ['analytics_hourly', 'analytics_breakdown', 'analytics_breakdown_daily', 'analytics_visits'] as const) await storage.db.deleteFrom(t).execute();
     const end = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate() + 1));
     await seedAggregates(storage, end, DASHBOARD_VIEWS);
     const token = new URL(account.url).searchParams.get('token')!;

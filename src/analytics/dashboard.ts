@@ -124,7 +124,7 @@ export async function readDashboard(deps: Pick<Deps, 'storage' | 'policy'>, quer
   const days = DateTime.fromISO(query.to).diff(DateTime.fromISO(query.from), 'days').days + 1;
   const unit = days <= 2 ? 'hour' : 'day';
   const rows = async (dimension: Breakdown, n = limit): Promise<Row[]> =>
-    (await breakdown(db, dimension, start, end, n)).map((r) => ({ ...r, label: label(dimension, r.key) }));
+    (await breakdown(db, dimension, query.from, query.to, n)).map((r) => ({ ...r, label: label(dimension, r.key) }));
   const [now, points, pages, sources, referrers, campaigns, devices, countries, bots] = await Promise.all([
     totals(db, start, end),
     series(db, start, end, unit === 'hour' ? 13 : 10),

@@ -113,6 +113,25 @@ export async function rollUpEvents(trx: Transaction<Database>, beforeHour: strin
       .executeTakeFirst();
     breakdowns += Number(r.numInsertedOrUpdatedRows ?? 0);
   }
+  // The days touched get their daily breakdown summed again from the per-hour rows, which
+  // now hold this run's counts and any earlier run's for the same hours.
+  const days = await trx.selectFrom('analytics_event').select(sql<string>`substr(hour, 1, 10)`.as('day')).where('hour', '<', beforeHour).distinct().execute();
+  for (const { day } of days) {
+    await trx.deleteFrom('analytics_breakdown_daily').where('day', '=', day).execute();
+    await trx
+      .insertInto('analytics_breakdown_daily')
+      .columns(['day', 'dimension', 'value', 'visitors', 'pageviews'])
+      .expression(
+        trx
+          .selectFrom('analytics_breakdown')
+          .select([sql.lit(day).as('day'), 'dimension', 'value', sql<number>`sum(visitors)`.as('visitors'), sql<number>`sum(pageviews)`.as('pageviews')])
+          .where('dimension', 'in', BREAKDOWNS)
+          .where('hour', '>=', `${day}T00`)
+          .where('hour', '<=', `${day}T23`)
+          .groupBy(['dimension', 'value']),
+      )
+      .execute();
+  }
   // A visit is one visitor key's page views within one hour; a bounce, a visit of one view.
   const visits = await trx
     .insertInto('analytics_visits')
@@ -181,14 +200,14 @@ export async function series(db: Db, from: string, to: string, prefixLength: 10 
 
 export type Breakdown = 'path' | 'source' | 'referrer_host' | 'campaign' | 'device' | 'country';
 
-/** The top values of one dimension by page views (visitors distinct per hour, summed). '' (none) is left out except for source and device. */
-export async function breakdown(db: Db, dimension: Breakdown, from: string, to: string, limit: number): Promise<Array<{ key: string; visitors: number; pageviews: number }>> {
+/** The top values of one dimension by page views over whole UTC days, from <= day <= to (visitors distinct per hour, summed). '' (none) is left out except for source, device and country. */
+export async function breakdown(db: Db, dimension: Breakdown, fromDay: string, toDay: string, limit: number): Promise<Array<{ key: string; visitors: number; pageviews: number }>> {
   let q = db
-    .selectFrom('analytics_breakdown')
+    .selectFrom('analytics_breakdown_daily')
     .select(['value as key', sql<number>`sum(visitors)`.as('visitors'), sql<number>`sum(pageviews)`.as('pageviews')])
     .where('dimension', '=', dimension)
-    .where('hour', '>=', from)
-    .where('hour', '<', to);
+    .where('day', '>=', fromDay)
+    .where('day', '<=', toDay);
   if (dimension !== 'source' && dimension !== 'device' && dimension !== 'country') q = q.where('value', '<>', '');
   const rows = await q.groupBy('value').orderBy(sql`sum(pageviews)`, 'desc').orderBy('value').limit(limit).execute();
   return rows.map((r) => ({ key: r.key, visitors: Number(r.visitors), pageviews: Number(r.pageviews) }));
