@@ -1,5 +1,5 @@
 // Ingest answers before anything is written: page views wait in memory and are written
-// every ANALYTICS_FLUSH_MS (1 s by default) in one transaction of multi-row inserts,
+// every ANALYTICS_FLUSH_MS (1 s by default) in one transaction of bulk inserts (store.ts),
 // rather than one transaction per view. What this costs, exactly:
 //   - a crash (kill -9, power) loses the views of the last interval, at most
 //     ANALYTICS_FLUSH_MS of them; a clean shutdown writes them first (close()).
