@@ -319,6 +319,7 @@ async function runOne(kind: string): Promise<void> {
     const cookie = signed.headers.getSetCookie().find((c) => c.startsWith('lt_console='))?.split(';')[0];
     if (!cookie) throw new Error(`sign-in: ${signed.status}`);
     // The dashboard's own peak, apart from the set-up page and argon2id above.
+    const rssBefore = statusKb(pid, 'VmRSS') / 1024;
     const hwmReset = (() => {
       try {
         writeFileSync(`/proc/${pid}/clear_refs`, '5');
@@ -347,7 +348,7 @@ async function runOne(kind: string): Promise<void> {
       console.log(`${kind}: WRONG: ${wrong} dashboard answers without the 1,000,000 page views`);
       failed = true;
     }
-    console.log(`${kind}: server peak RSS ${hwmReset ? 'during the dashboard requests' : 'over the whole run'} ${(statusKb(pid, 'VmHWM') / 1024).toFixed(0)} MB (now ${(statusKb(pid, 'VmRSS') / 1024).toFixed(0)} MB)`);
+    console.log(`${kind}: server peak RSS ${hwmReset ? 'during the dashboard requests' : 'over the whole run'} ${(statusKb(pid, 'VmHWM') / 1024).toFixed(0)} MB (${rssBefore.toFixed(0)} MB when they began, after the ingest and the sign-in; now ${(statusKb(pid, 'VmRSS') / 1024).toFixed(0)} MB)`);
   } finally {
     if (child) {
       child.kill('SIGTERM');
