@@ -156,7 +156,7 @@ export async function registerAnalytics(app: FastifyInstance, deps: Deps): Promi
       '/api/event',
       {
         bodyLimit: EVENT_BODY_LIMIT,
-        // The per-address budget is the AddressBudget below, not @fastify/rate-limit: that
+        // The per-address budget is `budget` (address-budget.ts), not @fastify/rate-limit: that
         // plugin's asynchronous hook (and, with REDIS_URL, a Redis round trip) cost more
         // than the rest of counting a view.
         config: { access: 'public' },
