@@ -2,7 +2,8 @@
 // every ANALYTICS_FLUSH_MS (1 s by default) in one transaction of bulk inserts (store.ts),
 // rather than one transaction per view. What this costs, exactly:
 //   - a crash (kill -9, power) loses the views of the last interval, at most
-//     ANALYTICS_FLUSH_MS of them; a clean shutdown writes them first (close()).
+//     ANALYTICS_FLUSH_MS of them (or FLUSH_AT, when they come faster); a clean shutdown
+//     writes them first (close()).
 //   - while the database is away (or slower than the views arrive), views are kept and
 //     written with the next flush that works, up to MAX_PENDING of them (about 3 s of
 //     views at 20,000/s, some 9 MB); beyond that new ones are dropped, counted, and the
@@ -14,6 +15,10 @@ import type { AnalyticsEventTable } from '../storage/types.ts';
 import { addBotCounts, eventTuple, insertEventTuples } from './store.ts';
 
 export const MAX_PENDING = 60_000;
+// A busy second is written in parts: once this many views wait, they are written without
+// waiting for the timer. Fewer views held (and promoted by the GC) at a time, and shorter
+// transactions (a SQLite write holds the event loop while it runs).
+const FLUSH_AT = 4000;
 
 export class EventBuffer {
   // Each view as its JSON text (one string, about 130 bytes) rather than a row object and
@@ -24,6 +29,7 @@ export class EventBuffer {
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private lost = 0;
+  private failing = false;
   /** Views dropped because the buffer was full, since the start (the log has them per flush). */
   droppedFull = 0;
   private readonly deps: Deps;
@@ -41,6 +47,8 @@ export class EventBuffer {
       return;
     }
     this.events.push(eventTuple(row));
+    // Not while writes fail: then the timer alone retries, once an interval.
+    if (this.events.length >= FLUSH_AT && this.flushing === undefined && !this.failing) void this.flush();
   }
 
   addBot(hour: string, layer: string): void {
@@ -88,7 +96,9 @@ export class EventBuffer {
           }),
         );
       });
+      this.failing = false;
     } catch (error) {
+      this.failing = true;
       // Kept for the next flush (newest dropped first if over the cap).
       const kept = events.concat(this.events);
       if (kept.length > MAX_PENDING) {
