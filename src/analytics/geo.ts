@@ -4,7 +4,6 @@
 // of its family arrives: a site whose visitors all come over IPv4 never pays for the IPv6
 // table. The address is never written; only the two-letter code is kept.
 import { readFileSync } from 'node:fs';
-import { isIPv4 } from 'node:net';
 import { createRequire } from 'node:module';
 import { Reader, type CountryResponse } from 'mmdb-lib';
 
@@ -39,7 +38,8 @@ const CODE = /^[A-Z]{2}$/;
 export function countryOf(address: string): string {
   const ip = address.startsWith('::ffff:') ? address.slice(7) : address;
   try {
-    const reader = isIPv4(ip) ? (v4 ??= load('ipv4')) : (v6 ??= load('ipv6'));
+    // mmdb-lib checks the address itself (and throws for one it cannot read).
+    const reader = ip.includes(':') ? (v6 ??= load('ipv6')) : (v4 ??= load('ipv4'));
     const code = (reader.get(ip) as Record | null)?.country_code;
     return typeof code === 'string' && CODE.test(code) ? code : '';
   } catch {

@@ -184,9 +184,10 @@ ${dashboardBody(d, { bots: false })}`,
   });
 }
 
-function hitFrom(req: FastifyRequest, deps: Deps, siteHost: string, kind: Hit['kind'], path: string, referrer: string, width?: string): Hit {
+/** `ip` is req.ip, passed in by a caller that read it already (behind a proxy, each read parses X-Forwarded-For again). */
+function hitFrom(req: FastifyRequest, deps: Deps, siteHost: string, kind: Hit['kind'], path: string, referrer: string, width?: string, ip = req.ip): Hit {
   const ua = req.headers['user-agent'];
-  return { kind, at: deps.now(), ip: req.ip, userAgent: typeof ua === 'string' ? ua : '', headers: req.headers, path, referrer, width, site: siteHost };
+  return { kind, at: deps.now(), ip, userAgent: typeof ua === 'string' ? ua : '', headers: req.headers, path, referrer, width, site: siteHost };
 }
 
 let lastFailureLog = 0;
@@ -211,7 +212,8 @@ function countSafely(req: FastifyRequest, record: Analytics['record'], hit: Hit)
 // Synchronous (a handler that returns nothing, having sent): the checks that decide the
 // status come first, then the 202 is sent and the view counted in the same turn.
 function ingest(req: FastifyRequest, reply: FastifyReply, deps: Deps, own: ReturnType<typeof ownSite>, budget: AddressBudget, record: Analytics['record']): void {
-  const wait = budget.take(req.ip, Date.now());
+  const ip = req.ip;
+  const wait = budget.take(ip, Date.now());
   if (wait > 0) {
     throw Object.assign(new AppError('rate_limited', `Too many requests. Please wait ${wait} seconds and try again.`), { retryAfter: wait });
   }
@@ -232,5 +234,5 @@ function ingest(req: FastifyRequest, reply: FastifyReply, deps: Deps, own: Retur
     throw new AppError('bad_request', 'The page view needs p (a path starting with /), and may have r (the referrer) and w (s, m or l).');
   }
   reply.code(202).header('cache-control', 'no-store').send();
-  countSafely(req, record, hitFrom(req, deps, own.site, 'navigation', e.p, (e.r as string | undefined) ?? '', e.w as string | undefined));
+  countSafely(req, record, hitFrom(req, deps, own.site, 'navigation', e.p, (e.r as string | undefined) ?? '', e.w as string | undefined, ip));
 }
