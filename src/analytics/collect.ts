@@ -38,8 +38,6 @@ export interface Hit {
 }
 
 export interface CollectContext {
-  /** The day's secret (as an HMAC key). */
-  secret(at: Date): Buffer | KeyObject | Promise<Buffer | KeyObject>;
   country(ip: string): string;
   /** Counts one view for a visitor key; true when the key is over its per-minute budget. */
   overRate(visitor: string, at: Date): boolean;
@@ -53,68 +51,154 @@ const header = (h: Hit['headers'], name: string): string => {
   return (Array.isArray(v) ? v[0] : v) ?? '';
 };
 
+// The drops are constants: collection runs for every page view and allocates as little as it can.
+const OPTED_OUT: Drop = Object.freeze({ drop: 'opted_out' });
+const PREFETCH: Drop = Object.freeze({ drop: 'prefetch' });
+const BAD_PATH: Drop = Object.freeze({ drop: 'bad_path' });
+const BOT_LIST: Drop = Object.freeze({ drop: 'bot', layer: 'user_agent_list' });
+const BOT_HEADLESS: Drop = Object.freeze({ drop: 'bot', layer: 'headless' });
+const BOT_RATE: Drop = Object.freeze({ drop: 'bot', layer: 'rate' });
+
 /** GPC or DNT: nothing is counted, not even as a dropped bot. */
 export function privacySignal(hit: Hit): Drop | undefined {
-  return header(hit.headers, 'sec-gpc') === '1' || header(hit.headers, 'dnt') === '1' ? { drop: 'opted_out' } : undefined;
+  return header(hit.headers, 'sec-gpc') === '1' || header(hit.headers, 'dnt') === '1' ? OPTED_OUT : undefined;
 }
+
+const SPECULATIVE = /prefetch|prerender/i;
 
 /** Speculative loads (prefetch, prerender) are not views. */
 export function prefetch(hit: Hit): Drop | undefined {
-  const purpose = `${header(hit.headers, 'sec-purpose')} ${header(hit.headers, 'purpose')} ${header(hit.headers, 'x-moz')}`;
-  return /prefetch|prerender/i.test(purpose) ? { drop: 'prefetch' } : undefined;
-}
-
-/** Layer 1: a maintained list of bot user agents (isbot). */
-export function botList(hit: Hit): Drop | undefined {
-  return hit.userAgent !== '' && isbot(hit.userAgent) ? { drop: 'bot', layer: 'user_agent_list' } : undefined;
+  const h = hit.headers;
+  if (h['sec-purpose'] === undefined && h.purpose === undefined && h['x-moz'] === undefined) return undefined;
+  const purpose = `${header(h, 'sec-purpose')} ${header(h, 'purpose')} ${header(h, 'x-moz')}`;
+  return SPECULATIVE.test(purpose) ? PREFETCH : undefined;
 }
 
 const HEADLESS = /headless|phantomjs|puppeteer|playwright|selenium|webdriver|slimerjs|zombie\.js|jsdom|python|curl|wget|java\/|go-http|okhttp|axios|node-fetch|undici/i;
+const HEADLESS_HINT = /headless/i;
 
-/** Layer 2: headless and scripted clients: named in the UA or its client hints, or without the headers every browser sends. */
-export function headless(hit: Hit): Drop | undefined {
-  const bot: Drop = { drop: 'bot', layer: 'headless' };
-  if (hit.userAgent === '' || !/^Mozilla\/5\.0 /.test(hit.userAgent)) return bot;
-  if (HEADLESS.test(hit.userAgent) || /headless/i.test(header(hit.headers, 'sec-ch-ua'))) return bot;
-  if (header(hit.headers, 'accept-language') === '') return bot;
+/** Layer 2, headless and scripted clients, as far as the request headers tell: client hints naming a headless browser, or no Accept-Language (every browser sends it). Its user-agent part is in traitsOf. */
+function headlessHeaders(hit: Hit): Drop | undefined {
+  const hint = hit.headers['sec-ch-ua'];
+  if (hint !== undefined && HEADLESS_HINT.test(header(hit.headers, 'sec-ch-ua'))) return BOT_HEADLESS;
+  if (header(hit.headers, 'accept-language') === '') return BOT_HEADLESS;
   return undefined;
 }
 
+interface UserAgentTraits {
+  /** The user agent's own verdict: layer 1, isbot's maintained list; then layer 2's signs in the UA (none, not a browser's, or a headless or scripted client named). */
+  bot: Drop | undefined;
+  tablet: boolean;
+  mobile: boolean;
+}
+
+const TABLET = /iPad|Tablet|Kindle|Silk/;
+const ANDROID = /Android/;
+const MOBILE_WORD = /Mobile/;
+const MOBILE = /Mobi|iPhone|iPod|Android/;
+const MOZILLA = /^Mozilla\/5\.0 /;
+
+function traitsOf(ua: string): UserAgentTraits {
+  let bot: Drop | undefined;
+  if (ua !== '' && isbot(ua)) bot = BOT_LIST;
+  else if (ua === '' || !MOZILLA.test(ua) || HEADLESS.test(ua)) bot = BOT_HEADLESS;
+  return { bot, tablet: TABLET.test(ua) || (ANDROID.test(ua) && !MOBILE_WORD.test(ua)), mobile: MOBILE.test(ua) };
+}
+
+// isbot's list is one large regular expression (about 6 µs a test), and most views come
+// from a few hundred browser versions: the verdicts are kept per user agent. Bounded, two
+// generations of at most USER_AGENT_CACHE each (the older one is dropped when the newer one
+// fills), only in memory, emptied at the day's rotation; very long agents are not kept.
+const USER_AGENT_CACHE = 500;
+const MAX_CACHED_AGENT = 512;
+let recentAgents = new Map<string, UserAgentTraits>();
+let olderAgents = new Map<string, UserAgentTraits>();
+
+function userAgentTraits(ua: string): UserAgentTraits {
+  let traits = recentAgents.get(ua);
+  if (traits !== undefined) return traits;
+  traits = olderAgents.get(ua) ?? traitsOf(ua);
+  if (ua.length <= MAX_CACHED_AGENT) {
+    if (recentAgents.size >= USER_AGENT_CACHE) {
+      olderAgents = recentAgents;
+      recentAgents = new Map();
+    }
+    recentAgents.set(ua, traits);
+  }
+  return traits;
+}
+
+/** Forgets the user agents seen (called at the day's rotation). */
+export function forgetUserAgents(): void {
+  recentAgents = new Map();
+  olderAgents = new Map();
+}
+
 const MAX_PATH = 512;
+// A path URL parsing would leave as it is: no percent sign, backslash, space, control or
+// non-ASCII character, and no "." or ".." segment. Others go through URL.
+const PLAIN_PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/]*$/;
+const DOT_SEGMENT = /\/\.\.?(?:\/|$)/;
 
 /** The path without fragment and without query parameters other than the allowed ones; undefined if it is no path. */
 export function normalisePath(raw: string, allowed: readonly string[]): string | undefined {
   if (typeof raw !== 'string' || !raw.startsWith('/') || raw.startsWith('//') || raw.length > 2048) return undefined;
-  let url: URL;
-  try {
-    url = new URL(raw, 'http://x');
-  } catch {
-    return undefined;
+  const hash = raw.indexOf('#');
+  const whole = hash < 0 ? raw : raw.slice(0, hash);
+  const mark = whole.indexOf('?');
+  let pathname = mark < 0 ? whole : whole.slice(0, mark);
+  let params: URLSearchParams | undefined;
+  if (PLAIN_PATH.test(pathname) && !DOT_SEGMENT.test(pathname)) {
+    if (mark >= 0) params = new URLSearchParams(whole.slice(mark + 1));
+  } else {
+    let url: URL;
+    try {
+      url = new URL(raw, 'http://x');
+    } catch {
+      return undefined;
+    }
+    pathname = url.pathname;
+    params = url.search ? url.searchParams : undefined;
   }
-  const kept = new URLSearchParams();
-  for (const name of allowed) {
-    const value = url.searchParams.get(name);
-    if (value) kept.set(name, value.slice(0, 100));
+  let path = pathname;
+  if (params !== undefined) {
+    const kept = new URLSearchParams();
+    for (const name of allowed) {
+      const value = params.get(name);
+      if (value) kept.set(name, value.slice(0, 100));
+    }
+    const query = kept.toString();
+    if (query) path = `${pathname}?${query}`;
   }
-  const query = kept.toString();
-  const path = url.pathname + (query ? `?${query}` : '');
   return path.length <= MAX_PATH ? path : undefined;
 }
 
 export type Source = 'direct' | 'search' | 'social' | 'other';
 
+const DIRECT: { source: Source; host: string } = Object.freeze({ source: 'direct', host: '' });
+// An http(s) URL whose host URL parsing would only lower-case: letters, digits and hyphens
+// in dot-separated labels ending in a letter label (not an IPv4 form), no "xn--" label to
+// check, no port or user name. Others go through URL.
+const PLAIN_REFERRER = /^https?:\/\/((?:[A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*)(?:[/?#]|$)/;
+const PUNYCODE = /(?:^|\.)xn--/i;
+
 /** The referrer reduced to its host and grouped; our own pages and none at all are "direct". */
 export function referrerSource(referrer: string, ownHosts: ReadonlySet<string>): { source: Source; host: string } {
-  if (!referrer) return { source: 'direct', host: '' };
+  if (!referrer) return DIRECT;
   let host: string;
-  try {
-    const url = new URL(referrer);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') return { source: 'direct', host: '' };
-    host = url.host.toLowerCase();
-  } catch {
-    return { source: 'direct', host: '' };
+  const plain = PLAIN_REFERRER.exec(referrer);
+  if (plain !== null && !PUNYCODE.test(plain[1])) {
+    host = plain[1].toLowerCase();
+  } else {
+    try {
+      const url = new URL(referrer);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') return DIRECT;
+      host = url.host.toLowerCase();
+    } catch {
+      return DIRECT;
+    }
   }
-  if (ownHosts.has(host)) return { source: 'direct', host: '' };
+  if (ownHosts.has(host)) return DIRECT;
   return { source: sourceOfHost(host), host: host.replace(/^www\./, '').slice(0, 253) };
 }
 
@@ -137,8 +221,9 @@ export function deviceClass(hit: Hit): string {
   if (hit.width === 's') return 'mobile';
   if (hit.width === 'm') return 'tablet';
   if (hit.width === 'l') return 'desktop';
-  if (/iPad|Tablet|Kindle|Silk/.test(hit.userAgent) || (/Android/.test(hit.userAgent) && !/Mobile/.test(hit.userAgent))) return 'tablet';
-  if (header(hit.headers, 'sec-ch-ua-mobile') === '?1' || /Mobi|iPhone|iPod|Android/.test(hit.userAgent)) return 'mobile';
+  const ua = userAgentTraits(hit.userAgent);
+  if (ua.tablet) return 'tablet';
+  if (ua.mobile || header(hit.headers, 'sec-ch-ua-mobile') === '?1') return 'mobile';
   return 'desktop';
 }
 
@@ -147,22 +232,34 @@ export function visitorKey(secret: Buffer | KeyObject, hit: Pick<Hit, 'ip' | 'us
   return createHmac('sha256', secret).update(`${hit.ip}\0${hit.userAgent}\0${hit.site}`).digest('base64url').slice(0, 22);
 }
 
-export const hourOf = (at: Date): string => at.toISOString().slice(0, 13);
+// The hour's text is worked out once per hour, not per view.
+let hourStart = 0;
+let hourEnd = 0;
+let hourText = '';
+export const hourOf = (at: Date): string => {
+  const t = at.getTime();
+  if (t >= hourStart && t < hourEnd) return hourText;
+  const text = at.toISOString().slice(0, 13);
+  hourStart = t - (((t % 3600_000) + 3600_000) % 3600_000);
+  hourEnd = hourStart + 3600_000;
+  hourText = text;
+  return text;
+};
 
 /**
- * Runs the steps in order (cheap ones first; the per-key rate last, as it needs the key).
- * Returns the row to store, or why the view was dropped.
+ * Runs the steps in order (cheap ones first; the per-key rate last, as it needs the key),
+ * with the day's secret as an HMAC key. Synchronous: the ingest answers before it and
+ * nothing here waits. Returns the row to store, or why the view was dropped.
  */
-export async function collect(ctx: CollectContext, hit: Hit): Promise<{ row: AnalyticsEventTable } | Drop> {
-  const early = privacySignal(hit) ?? prefetch(hit) ?? botList(hit) ?? headless(hit);
+export function collect(ctx: CollectContext, hit: Hit, secret: Buffer | KeyObject): { row: AnalyticsEventTable } | Drop {
+  const early = privacySignal(hit) ?? prefetch(hit) ?? userAgentTraits(hit.userAgent).bot ?? headlessHeaders(hit);
   if (early) return early;
   const path = normalisePath(hit.path, ctx.allowedParameters);
-  if (path === undefined) return { drop: 'bad_path' };
+  if (path === undefined) return BAD_PATH;
   const { source, host } = referrerSource(hit.referrer, ctx.ownHosts);
   const campaign = path.includes('utm_campaign=') ? (new URLSearchParams(path.slice(path.indexOf('?'))).get('utm_campaign') ?? '') : '';
-  const secret = await ctx.secret(hit.at);
   const visitor = visitorKey(secret, hit);
-  if (ctx.overRate(visitor, hit.at)) return { drop: 'bot', layer: 'rate' };
+  if (ctx.overRate(visitor, hit.at)) return BOT_RATE;
   return {
     row: { hour: hourOf(hit.at), path, source, referrer_host: host, campaign, device: deviceClass(hit), country: ctx.country(hit.ip), visitor },
   };

@@ -18,6 +18,9 @@ export class DailySecret {
   // 20 times cheaper than passing the buffer (which sets up the key on every call). Node
   // clears a key object's bytes when it frees them; at rotation we drop our reference.
   private key: KeyObject | undefined;
+  // The held day as a span of milliseconds, so the per-view check is two comparisons.
+  private dayStart = 0;
+  private dayEnd = 0;
   private pending: Promise<Buffer> | undefined;
   private readonly redis: Redis | undefined;
 
@@ -44,6 +47,8 @@ export class DailySecret {
         }
         this.secret = secret;
         this.key = createSecretKey(secret);
+        this.dayStart = Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate());
+        this.dayEnd = this.dayStart + 86_400_000;
         this.pending = undefined;
         return secret;
       },
@@ -58,7 +63,8 @@ export class DailySecret {
 
   /** The day's secret as an HMAC key. */
   hmacKey(at: Date): KeyObject | Promise<KeyObject> {
-    if (this.key && utcDay(at) === this.day) return this.key;
+    const t = at.getTime();
+    if (this.key && t >= this.dayStart && t < this.dayEnd) return this.key;
     const secret = this.current(at);
     return secret instanceof Promise ? secret.then(() => this.key!) : this.key!;
   }
@@ -82,6 +88,8 @@ export class DailySecret {
     this.secret?.fill(0);
     this.secret = undefined;
     this.key = undefined;
+    this.dayStart = 0;
+    this.dayEnd = 0;
     this.pending = undefined;
   }
 

@@ -9,7 +9,7 @@ import { DateTime } from 'luxon';
 import type { Deps } from '../deps.ts';
 import { countryOptions } from '../inquiries/countries.ts';
 import { BOT_LAYERS } from './collect.ts';
-import { botCounts, breakdown, series, totals, type Breakdown, type Totals } from './store.ts';
+import { botCounts, breakdowns, series, totals, type Breakdown, type Totals } from './store.ts';
 
 export interface DashboardQuery {
   /** UTC days, inclusive. */
@@ -123,19 +123,14 @@ export async function readDashboard(deps: Pick<Deps, 'storage' | 'policy'>, quer
   const { start, end } = hourBounds(query.from, query.to);
   const days = DateTime.fromISO(query.to).diff(DateTime.fromISO(query.from), 'days').days + 1;
   const unit = days <= 2 ? 'hour' : 'day';
-  const rows = async (dimension: Breakdown, n = limit): Promise<Row[]> =>
-    (await breakdown(db, dimension, start, end, n)).map((r) => ({ ...r, label: label(dimension, r.key) }));
-  const [now, points, pages, sources, referrers, campaigns, devices, countries, bots] = await Promise.all([
+  const [now, points, tables, bots] = await Promise.all([
     totals(db, start, end),
     series(db, start, end, unit === 'hour' ? 13 : 10),
-    rows('path'),
-    rows('source', 4),
-    rows('referrer_host'),
-    rows('campaign'),
-    rows('device', 3),
-    rows('country'),
+    breakdowns(db, query.from, query.to, { path: limit, source: 4, referrer_host: limit, campaign: limit, device: 3, country: limit }),
     botCounts(db, start, end),
   ]);
+  const rows = (dimension: Breakdown): Row[] => tables[dimension].map((r) => ({ ...r, label: label(dimension, r.key) }));
+  const [pages, sources, referrers, campaigns, devices, countries] = [rows('path'), rows('source'), rows('referrer_host'), rows('campaign'), rows('device'), rows('country')];
   let previous: Dashboard['previous'];
   if (query.compare === 'previous') {
     const to = DateTime.fromISO(query.from, { zone: 'utc' }).minus({ days: 1 });

@@ -82,6 +82,7 @@ export const TABLE_CATEGORIES = {
   analytics_event: null,
   analytics_hourly: null,
   analytics_breakdown: null,
+  analytics_breakdown_daily: null,
   analytics_visits: null,
   analytics_bots: null,
 } as const satisfies Record<keyof Database, DataCategory | null>;

@@ -10,6 +10,7 @@ import * as inboxSearch from './migrations/2026-12-01-inbox-search.ts';
 import * as privacyRequests from './migrations/2026-12-01-privacy-requests.ts';
 import * as retention from './migrations/2026-12-01-retention.ts';
 import * as analytics from './migrations/2026-12-01-analytics.ts';
+import * as analyticsSpeed from './migrations/2026-12-06-analytics-speed.ts';
 import * as inquiryDeleteAfter from './migrations/2026-12-06-inquiry-delete-after.ts';
 
 // A static list rather than a folder scan: the set of migrations is part of the code.
@@ -25,6 +26,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-01-privacy-requests': privacyRequests,
   '2026-12-01-retention': retention,
   '2026-12-01-analytics': analytics,
+  '2026-12-06-analytics-speed': analyticsSpeed,
   '2026-12-06-inquiry-delete-after': inquiryDeleteAfter,
 };
 

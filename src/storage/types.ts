@@ -374,6 +374,7 @@ export interface Database {
   analytics_hourly: AnalyticsHourlyTable;
   analytics_visits: AnalyticsVisitsTable;
   analytics_breakdown: AnalyticsBreakdownTable;
+  analytics_breakdown_daily: AnalyticsBreakdownDailyTable;
   analytics_bots: AnalyticsBotsTable;
 }
 
@@ -400,6 +401,15 @@ export interface AnalyticsHourlyTable extends AnalyticsDimensions {
 
 export interface AnalyticsBreakdownTable {
   hour: string;
+  dimension: string;
+  value: string;
+  visitors: number;
+  pageviews: number;
+}
+
+/** analytics_breakdown summed per UTC day (`day` is YYYY-MM-DD), for the dashboard's whole-day ranges. */
+export interface AnalyticsBreakdownDailyTable {
+  day: string;
   dimension: string;
   value: string;
   visitors: number;

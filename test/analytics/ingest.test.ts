@@ -125,8 +125,17 @@ describe('analytics ingest rate limit', () => {
     const server = await startTestServer({ env: { ANALYTICS_RATE_LIMIT_MAX: '3' } });
     try {
       const statuses = [];
-      for (let i = 0; i < 5; i++) statuses.push((await beacon(server, { p: '/' })).status);
+      let retryAfter: string | null = null;
+      for (let i = 0; i < 5; i++) {
+        const res = await beacon(server, { p: '/' });
+        await res.arrayBuffer();
+        statuses.push(res.status);
+        if (res.status === 429) retryAfter = res.headers.get('retry-after');
+      }
       assert.deepEqual(statuses, [202, 202, 202, 429, 429]);
+      assert.ok(Number(retryAfter) >= 1 && Number(retryAfter) <= 60, `retry-after ${retryAfter}`);
+      await flush(server);
+      assert.equal((await rawEvents(server)).length, 3, 'refused reports are not counted');
     } finally {
       await server.close();
     }

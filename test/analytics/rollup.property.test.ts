@@ -1,7 +1,7 @@
 // Property tests of the rollup on both databases: the aggregates equal the raw events they
 // replace; a rollup that dies before COMMIT changes nothing, and its rerun neither loses
 // nor doubles; a rerun with nothing new is a no-op; events written late to a rolled-up
-// hour are added to it.
+// hour are added to it; the daily breakdown is the sum of the day's hourly one.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -15,7 +15,7 @@ const { kinds, skipped } = await availableDbKinds();
 if (skipped) console.log(skipped);
 
 const eventArb = fc.record({
-  hour: fc.constantFrom('2026-11-29T10', '2026-11-29T11', '2026-11-29T12'),
+  hour: fc.constantFrom('2026-11-28T23', '2026-11-29T10', '2026-11-29T11', '2026-11-29T12'),
   path: fc.constantFrom('/', '/demo', '/contact', '/privacy?utm_campaign=x'),
   source: fc.constantFrom('direct', 'search', 'social', 'other'),
   referrer_host: fc.constantFrom('', 'google.com', 'example.org'),
@@ -57,10 +57,21 @@ function expected(events: AnalyticsEventTable[]) {
     if (n === 1) v.bounces++;
     visits.set(hour, v);
   }
+  // Per day: the hours' distinct visitors summed, as the dashboard counts them.
+  const daily = new Map<string, { visitors: number; pageviews: number }>();
+  for (const [key, b] of breakdown) {
+    const [hour, dimension, value] = key.split('|');
+    const dayKey = `${hour.slice(0, 10)}|${dimension}|${value}`;
+    const d = daily.get(dayKey) ?? { visitors: 0, pageviews: 0 };
+    d.visitors += b.visitors.size;
+    d.pageviews += b.pageviews;
+    daily.set(dayKey, d);
+  }
   return {
     hourly: [...hourly].map(([key, h]) => `${key}|${h.visitors.size}|${h.pageviews}`).sort(),
     visits: [...visits].map(([hour, v]) => `${hour}|${v.visits}|${v.pageviews}|${v.bounces}`).sort(),
     breakdown: [...breakdown].map(([key, b]) => `${key}|${b.visitors.size}|${b.pageviews}`).sort(),
+    daily: [...daily].map(([key, d]) => `${key}|${d.visitors}|${d.pageviews}`).sort(),
   };
 }
 
@@ -75,15 +86,16 @@ for (const kind of kinds) {
     });
 
     async function reset() {
-      for (const t of ['analytics_event', 'analytics_hourly', 'analytics_visits', 'analytics_breakdown'] as const) await ctx.storage.db.deleteFrom(t).execute();
+      for (const t of ['analytics_event', 'analytics_hourly', 'analytics_visits', 'analytics_breakdown', 'analytics_breakdown_daily'] as const) await ctx.storage.db.deleteFrom(t).execute();
     }
     async function stored() {
       const db = ctx.storage.db;
       const hourly = (await db.selectFrom('analytics_hourly').selectAll().execute()).map((r) => `${DIMS.map((d) => r[d]).join('|')}|${Number(r.visitors)}|${Number(r.pageviews)}`).sort();
       const visits = (await db.selectFrom('analytics_visits').selectAll().execute()).map((r) => `${r.hour}|${Number(r.visits)}|${Number(r.pageviews)}|${Number(r.bounces)}`).sort();
       const breakdown = (await db.selectFrom('analytics_breakdown').selectAll().execute()).map((r) => `${r.hour}|${r.dimension}|${r.value}|${Number(r.visitors)}|${Number(r.pageviews)}`).sort();
+      const daily = (await db.selectFrom('analytics_breakdown_daily').selectAll().execute()).map((r) => `${r.day}|${r.dimension}|${r.value}|${Number(r.visitors)}|${Number(r.pageviews)}`).sort();
       const raw = Number((await db.selectFrom('analytics_event').select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow()).n);
-      return { hourly, visits, breakdown, raw };
+      return { hourly, visits, breakdown, daily, raw };
     }
 
     test('rollup totals equal the raw events; a crash before COMMIT changes nothing; reruns neither lose nor double', async () => {
@@ -101,7 +113,7 @@ for (const kind of kinds) {
               /crash/,
             );
             const untouched = await stored();
-            assert.deepEqual(untouched, { hourly: [], visits: [], breakdown: [], raw: events.length });
+            assert.deepEqual(untouched, { hourly: [], visits: [], breakdown: [], daily: [], raw: events.length });
           }
           const result = await ctx.storage.db.transaction().execute((trx) => rollUpEvents(trx, '2026-11-29T13'));
           assert.equal(result.events, events.length);
@@ -130,6 +142,17 @@ for (const kind of kinds) {
           const sum = (rows: string[], col: number) => rows.reduce((n, r) => n + Number(r.split('|')[col]), 0);
           assert.equal(sum(s.hourly, 8), all.length, 'page views in the aggregates');
           assert.equal(sum(s.visits, 2), all.length, 'page views in the visit totals');
+          // Late events of a rolled-up hour reach their day's breakdown too: per day, the sum
+          // of the stored hourly rows (a visitor whose views of one hour were split across two
+          // runs counts once in each, in both tables).
+          const daySums = new Map<string, [number, number]>();
+          for (const row of s.breakdown) {
+            const [hour, dimension, value, visitors, views] = row.split('|');
+            const key = `${hour.slice(0, 10)}|${dimension}|${value}`;
+            const [v, p] = daySums.get(key) ?? [0, 0];
+            daySums.set(key, [v + Number(visitors), p + Number(views)]);
+          }
+          assert.deepEqual(s.daily, [...daySums].map(([key, [v, p]]) => `${key}|${v}|${p}`).sort(), 'the daily breakdown after late events');
           assert.equal(s.raw, 0);
         }),
         { numRuns: 20 },
@@ -167,6 +190,8 @@ for (const kind of kinds) {
       assert.equal(await views('analytics_visits'), written);
       assert.equal(await views('analytics_hourly'), written);
       assert.equal(Number(dimension.n), written);
+      const daily = await ctx.storage.db.selectFrom('analytics_breakdown_daily').select(sql<number>`coalesce(sum(pageviews), 0)`.as('n')).where('dimension', '=', 'path').executeTakeFirstOrThrow();
+      assert.equal(Number(daily.n), written);
     } finally {
       await ctx.close();
     }
