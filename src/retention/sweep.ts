@@ -12,7 +12,7 @@ import { hashDeletedIds, recordDeletion } from './deletion-log.ts';
 import { domainOf } from './holds.ts';
 import { cutoffOf, type RetentionRule } from './schedule.ts';
 import { activeHolds, finishRun, insertRun, touchRun, type HoldRow } from './store.ts';
-import { checkpointSqlite, countDue, page, SOURCES, type Candidate, type Source } from './sweep-store.ts';
+import { checkpointBetweenBatches, checkpointSqlite, collect, sqliteSweepSettings, countDue, pick, SOURCES, type Candidate, type Source } from './sweep-store.ts';
 
 export const RETENTION_SWEEP_JOB = 'retention.sweep';
 
@@ -98,6 +98,8 @@ function sourceOf(rule: RetentionRule): Source | undefined {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const MIN_BATCH = 20;
 const MAX_BATCH = 2000;
+/** Due rows a pass holds in memory (rowids or ids): a few megabytes. */
+const PASS_LIMIT = 200_000;
 
 export async function runSweep(deps: SweepDeps, options: SweepOptions): Promise<SweepResult> {
   const asOf = options.asOf ?? deps.now();
@@ -107,6 +109,17 @@ export async function runSweep(deps: SweepDeps, options: SweepOptions): Promise<
   const runId = dryRun ? null : randomUUID();
   if (runId) await insertRun(db, { id: runId, as_of: asOfIso, started_at: deps.now().toISOString(), finished_at: null, status: 'running', trigger: options.trigger });
 
+  const restore = !dryRun && deps.storage.kind === 'sqlite' ? await sqliteSweepSettings(db) : undefined;
+  try {
+    return await sweepRules(deps, options, { asOf, asOfIso, dryRun, runId });
+  } finally {
+    await restore?.();
+  }
+}
+
+async function sweepRules(deps: SweepDeps, options: SweepOptions, run: { asOf: Date; asOfIso: string; dryRun: boolean; runId: string | null }): Promise<SweepResult> {
+  const { asOf, asOfIso, dryRun, runId } = run;
+  const db = deps.storage.db;
   const results: RuleResult[] = [];
   for (const rule of ordered(deps.policy.policy.retention.rules)) {
     const result: RuleResult = { rule: rule.id, category: rule.category, applied: false, due: 0, held: 0, oldest: null, counts: {} };
@@ -144,70 +157,73 @@ async function sweepRule(
 ): Promise<void> {
   const { rule, source, cutoff, asOfIso, runId, dryRun, result } = job;
   const db = deps.storage.db;
+  const kind = deps.storage.kind;
   const parts = source.parts(cutoff);
   options.progress?.rule(rule.id, await countDue(db, parts));
   const noteOldest = (due: Candidate[]) => {
     for (const c of due) if (c.at && (result.oldest === null || c.at < result.oldest)) result.oldest = c.at;
   };
-
-  if (dryRun) {
-    const held = heldSets(await activeHolds(db, asOfIso));
-    for (let after: string[] | undefined; ; ) {
-      const batch = await page(db, parts, after, MAX_BATCH);
-      if (batch.length === 0) break;
-      const due = batch.filter((c) => !isHeld(c, held));
-      result.due += due.length;
-      result.held += batch.length - due.length;
-      noteOldest(due);
-      options.progress?.advance(rule.id, batch.length);
-      after = batch[batch.length - 1].cursor;
-    }
-    return;
-  }
+  const heldAsOf = dryRun ? heldSets(await activeHolds(db, asOfIso)) : undefined;
 
   let size = options.batchSize ?? 500;
   const budget = options.batchBudgetMs ?? 100;
+  // Passes over the due rows in the rule's key order; each pass is then worked through in
+  // the order its rows sit on disk. A pass is bounded, so memory is too.
   for (let after: string[] | undefined; ; ) {
-    const started = deps.now().toISOString();
-    let locked = performance.now();
-    // One transaction per batch: the holds, the rows, their deletion and its log entry.
-    const outcome = await inTransaction(deps, async (uow) => {
-      // A write first: on SQLite the transaction then waits for the write lock (busy
-      // timeout) instead of failing when intake commits between its reads and its deletes.
-      if (runId) await touchRun(uow.trx, runId);
-      // The batch's own time starts once it holds the lock: waiting for intake is not work.
-      locked = performance.now();
-      const held = heldSets(await activeHolds(uow.trx, asOfIso));
-      const batch = await page(uow.trx, parts, after, size);
-      if (batch.length === 0) return null;
-      const due = batch.filter((c) => !isHeld(c, held));
-      const removed = await source.remove(uow.trx, due.map((c) => c.id), cutoff);
-      if (removed.ids.length > 0) {
-        await recordDeletion(uow.trx, {
-          runId: runId ?? undefined,
-          rule: rule.id,
-          category: rule.category,
-          counts: removed.counts,
-          affectedIdHashes: hashDeletedIds(deps.signer, removed.ids),
-          startedAt: started,
-          finishedAt: deps.now().toISOString(),
-        });
+    const pass = await collect(db, kind, parts, after, PASS_LIMIT);
+    for (let i = 0; i < pass.members.length; ) {
+      const members = pass.members.slice(i, i + size) as number[] | string[];
+      i += members.length;
+      if (heldAsOf) {
+        const batch = await pick(db, kind, parts, members);
+        const due = batch.filter((c) => !isHeld(c, heldAsOf));
+        result.due += due.length;
+        result.held += batch.length - due.length;
+        noteOldest(due);
+        options.progress?.advance(rule.id, members.length);
+        continue;
       }
-      return { batch, due, removed };
-    });
-    if (!outcome) break;
-    const { batch, due, removed } = outcome;
-    result.due += due.length;
-    result.held += batch.length - due.length;
-    noteOldest(due);
-    for (const [t, c] of Object.entries(removed.counts)) result.counts[t] = (result.counts[t] ?? 0) + c;
-    options.progress?.advance(rule.id, batch.length);
-    after = batch[batch.length - 1].cursor;
-    // Aim each batch at the time budget: short enough that intake waits little behind it.
-    const took = performance.now() - locked;
-    size = Math.max(MIN_BATCH, Math.min(MAX_BATCH, Math.round(size * Math.min(2, Math.max(0.5, budget / Math.max(took, 1))))));
-    await options.betweenBatches?.();
-    if (options.pauseMs) await sleep(options.pauseMs);
+      const started = deps.now().toISOString();
+      let locked = performance.now();
+      // One transaction per batch: the holds, the rows, their deletion and its log entry.
+      const { batch, due, removed } = await inTransaction(deps, async (uow) => {
+        // A write first: on SQLite the transaction then waits for the write lock (busy
+        // timeout) instead of failing when intake commits between its reads and its deletes.
+        if (runId) await touchRun(uow.trx, runId);
+        // The batch's own time starts once it holds the lock: waiting for intake is not work.
+        locked = performance.now();
+        const held = heldSets(await activeHolds(uow.trx, asOfIso));
+        // Read again under the lock: a row no longer due (reopened, already deleted) drops out.
+        const batch = await pick(uow.trx, kind, parts, members);
+        const due = batch.filter((c) => !isHeld(c, held));
+        const removed = await source.remove(uow.trx, due.map((c) => c.id), cutoff);
+        if (removed.ids.length > 0) {
+          await recordDeletion(uow.trx, {
+            runId: runId ?? undefined,
+            rule: rule.id,
+            category: rule.category,
+            counts: removed.counts,
+            affectedIdHashes: hashDeletedIds(deps.signer, removed.ids),
+            startedAt: started,
+            finishedAt: deps.now().toISOString(),
+          });
+        }
+        return { batch, due, removed };
+      });
+      // Aim each batch at the time budget: short enough that intake waits little behind it.
+      const took = performance.now() - locked;
+      result.due += due.length;
+      result.held += batch.length - due.length;
+      noteOldest(due);
+      for (const [t, c] of Object.entries(removed.counts)) result.counts[t] = (result.counts[t] ?? 0) + c;
+      options.progress?.advance(rule.id, members.length);
+      if (kind === 'sqlite') await checkpointBetweenBatches(db);
+      size = Math.max(MIN_BATCH, Math.min(MAX_BATCH, Math.round(size * Math.min(2, Math.max(0.5, budget / Math.max(took, 1))))));
+      await options.betweenBatches?.();
+      if (options.pauseMs) await sleep(options.pauseMs);
+    }
+    if (!pass.full) break;
+    after = pass.cursor;
   }
 }
 
