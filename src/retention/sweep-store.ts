@@ -333,6 +333,16 @@ export async function checkpointBetweenBatches(db: Kysely<Database>): Promise<vo
   await sql`PRAGMA wal_checkpoint(PASSIVE)`.execute(db);
 }
 
+/**
+ * On SQLite, a number that changes whenever another connection commits: between batches
+ * the sweep waits for it to change, so a writer that was waiting (sleeping in its busy
+ * handler, which wakes only now and then) gets the database before the next batch.
+ */
+export async function dataVersion(db: Kysely<Database>): Promise<number> {
+  const { rows } = await sql<{ data_version: number }>`PRAGMA data_version`.execute(db);
+  return Number(rows[0]?.data_version ?? 0);
+}
+
 /** On SQLite: write the WAL back into the database and empty it, so no deleted page image lingers there. */
 export async function checkpointSqlite(db: Kysely<Database>): Promise<void> {
   await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(db);

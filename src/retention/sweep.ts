@@ -12,7 +12,7 @@ import { hashDeletedIds, recordDeletion } from './deletion-log.ts';
 import { domainOf } from './holds.ts';
 import { cutoffOf, type RetentionRule } from './schedule.ts';
 import { activeHolds, finishRun, insertRun, touchRun, type HoldRow } from './store.ts';
-import { checkpointBetweenBatches, checkpointSqlite, collect, sqliteSweepSettings, countDue, pick, SOURCES, type Candidate, type Source } from './sweep-store.ts';
+import { checkpointBetweenBatches, checkpointSqlite, collect, dataVersion, sqliteSweepSettings, countDue, pick, SOURCES, type Candidate, type Source } from './sweep-store.ts';
 
 export const RETENTION_SWEEP_JOB = 'retention.sweep';
 
@@ -55,6 +55,8 @@ export interface SweepOptions {
   batchBudgetMs?: number;
   /** Pause between batches, so other writers get the database. */
   pauseMs?: number;
+  /** On SQLite, how long to wait after a batch for another connection's commit (default 30 ms). */
+  yieldMs?: number;
 }
 
 export interface SweepResult {
@@ -96,7 +98,29 @@ function sourceOf(rule: RetentionRule): Source | undefined {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * On SQLite, between two batches: checkpoint (that holds no lock intake's writes wait
+ * for), then wait until another connection has committed, or until
+ * `maxMs` from the start. A writer that found the database locked sleeps in its busy
+ * handler in steps of up to 25 ms (later 50-100); a pause of a few milliseconds mostly
+ * misses it, and it would wait behind batch after batch. The checkpoint comes first so
+ * that the sweep, not intake's next commit, copies the batch's pages back (a commit that
+ * finds the WAL past its threshold checkpoints it before it returns).
+ */
+async function yieldToWriters(db: SweepDeps['storage']['db'], maxMs: number): Promise<void> {
+  const until = performance.now() + maxMs;
+  const before = await dataVersion(db);
+  await checkpointBetweenBatches(db);
+  while (performance.now() < until) {
+    if ((await dataVersion(db)) !== before) return;
+    await sleep(1);
+  }
+}
+const YIELD_MS = 30;
 const MIN_BATCH = 20;
+/** A batch holds SQLite's one write lock this long at most, give or take: intake waits behind it. */
+const BATCH_BUDGET_MS = 40;
 const MAX_BATCH = 2000;
 /** Due rows a pass holds in memory (rowids or ids): a few megabytes. */
 const PASS_LIMIT = 200_000;
@@ -165,8 +189,8 @@ async function sweepRule(
   };
   const heldAsOf = dryRun ? heldSets(await activeHolds(db, asOfIso)) : undefined;
 
-  let size = options.batchSize ?? 500;
-  const budget = options.batchBudgetMs ?? 100;
+  let size = options.batchSize ?? 200;
+  const budget = options.batchBudgetMs ?? BATCH_BUDGET_MS;
   // Passes over the due rows in the rule's key order; each pass is then worked through in
   // the order its rows sit on disk. A pass is bounded, so memory is too.
   for (let after: string[] | undefined; ; ) {
@@ -217,7 +241,7 @@ async function sweepRule(
       noteOldest(due);
       for (const [t, c] of Object.entries(removed.counts)) result.counts[t] = (result.counts[t] ?? 0) + c;
       options.progress?.advance(rule.id, members.length);
-      if (kind === 'sqlite') await checkpointBetweenBatches(db);
+      if (kind === 'sqlite') await yieldToWriters(db, options.yieldMs ?? YIELD_MS);
       size = Math.max(MIN_BATCH, Math.min(MAX_BATCH, Math.round(size * Math.min(2, Math.max(0.5, budget / Math.max(took, 1))))));
       await options.betweenBatches?.();
       if (options.pauseMs) await sleep(options.pauseMs);
