@@ -119,9 +119,18 @@ async function yieldToWriters(db: SweepDeps['storage']['db'], maxMs: number): Pr
 }
 const YIELD_MS = 30;
 const MIN_BATCH = 20;
-/** A batch holds SQLite's one write lock this long at most, give or take: intake waits behind it. */
-const BATCH_BUDGET_MS = 40;
-const MAX_BATCH = 2000;
+/**
+ * What a batch aims at. On SQLite it holds the one write lock, and intake waits behind
+ * it: 40 ms. On PostgreSQL it locks only the rows it deletes, and a longer batch spends
+ * fewer round trips and commits per row.
+ */
+const BATCH_BUDGET_MS = { sqlite: 40, postgres: 250 };
+const MAX_BATCH = { sqlite: 2000, postgres: 5000 };
+/** Tries of a batch that found SQLite's write lock taken for longer than the busy timeout. */
+const BUSY_TRIES = 5;
+
+/** SQLite's "database is locked" (SQLITE_BUSY, possibly extended) from node:sqlite. */
+const isBusy = (error: unknown) => (Number((error as { errcode?: unknown }).errcode) & 0xff) === 5;
 /** Due rows a pass holds in memory (rowids or ids): a few megabytes. */
 const PASS_LIMIT = 200_000;
 
@@ -190,7 +199,8 @@ async function sweepRule(
   const heldAsOf = dryRun ? heldSets(await activeHolds(db, asOfIso)) : undefined;
 
   let size = options.batchSize ?? 200;
-  const budget = options.batchBudgetMs ?? BATCH_BUDGET_MS;
+  const budget = options.batchBudgetMs ?? BATCH_BUDGET_MS[kind];
+  const maxBatch = MAX_BATCH[kind];
   // Passes over the due rows in the rule's key order; each pass is then worked through in
   // the order its rows sit on disk. A pass is bounded, so memory is too.
   for (let after: string[] | undefined; ; ) {
@@ -210,7 +220,7 @@ async function sweepRule(
       const started = deps.now().toISOString();
       let locked = performance.now();
       // One transaction per batch: the holds, the rows, their deletion and its log entry.
-      const { batch, due, removed } = await inTransaction(deps, async (uow) => {
+      const attempt = () => inTransaction(deps, async (uow) => {
         // A write first: on SQLite the transaction then waits for the write lock (busy
         // timeout) instead of failing when intake commits between its reads and its deletes.
         if (runId) await touchRun(uow.trx, runId);
@@ -234,6 +244,18 @@ async function sweepRule(
         }
         return { batch, due, removed };
       });
+      // Intake busy for longer than the busy timeout is no reason to give up the run:
+      // the batch was rolled back whole, and is tried again after a pause.
+      let outcome: Awaited<ReturnType<typeof attempt>> | undefined;
+      for (let tries = 1; !outcome; tries++) {
+        try {
+          outcome = await attempt();
+        } catch (error) {
+          if (!isBusy(error) || tries >= BUSY_TRIES) throw error;
+          await sleep(100 * tries);
+        }
+      }
+      const { batch, due, removed } = outcome;
       // Aim each batch at the time budget: short enough that intake waits little behind it.
       const took = performance.now() - locked;
       result.due += due.length;
@@ -242,7 +264,7 @@ async function sweepRule(
       for (const [t, c] of Object.entries(removed.counts)) result.counts[t] = (result.counts[t] ?? 0) + c;
       options.progress?.advance(rule.id, members.length);
       if (kind === 'sqlite') await yieldToWriters(db, options.yieldMs ?? YIELD_MS);
-      size = Math.max(MIN_BATCH, Math.min(MAX_BATCH, Math.round(size * Math.min(2, Math.max(0.5, budget / Math.max(took, 1))))));
+      size = Math.max(MIN_BATCH, Math.min(maxBatch, Math.round(size * Math.min(2, Math.max(0.5, budget / Math.max(took, 1))))));
       await options.betweenBatches?.();
       if (options.pauseMs) await sleep(options.pauseMs);
     }
