@@ -108,16 +108,18 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * that the sweep, not intake's next commit, copies the batch's pages back (a commit that
  * finds the WAL past its threshold checkpoints it before it returns).
  */
-async function yieldToWriters(db: SweepDeps['storage']['db'], maxMs: number): Promise<void> {
+async function yieldToWriters(db: SweepDeps['storage']['db'], maxMs: number): Promise<boolean> {
   const until = performance.now() + maxMs;
   const before = await dataVersion(db);
   await checkpointBetweenBatches(db);
   while (performance.now() < until) {
-    if ((await dataVersion(db)) !== before) return;
+    if ((await dataVersion(db)) !== before) return true;
     await sleep(1);
   }
+  return false;
 }
 const YIELD_MS = 30;
+const MIN_YIELD_MS = 5;
 const MIN_BATCH = 20;
 /**
  * What a batch aims at. On SQLite it holds the one write lock, and intake waits behind
@@ -201,6 +203,8 @@ async function sweepRule(
   let size = options.batchSize ?? 200;
   const budget = options.batchBudgetMs ?? BATCH_BUDGET_MS[kind];
   const maxBatch = MAX_BATCH[kind];
+  const maxWindow = options.yieldMs ?? YIELD_MS;
+  let window = maxWindow;
   // Passes over the due rows in the rule's key order; each pass is then worked through in
   // the order its rows sit on disk. A pass is bounded, so memory is too.
   for (let after: string[] | undefined; ; ) {
@@ -263,7 +267,12 @@ async function sweepRule(
       noteOldest(due);
       for (const [t, c] of Object.entries(removed.counts)) result.counts[t] = (result.counts[t] ?? 0) + c;
       options.progress?.advance(rule.id, members.length);
-      if (kind === 'sqlite') await yieldToWriters(db, options.yieldMs ?? YIELD_MS);
+      if (kind === 'sqlite') {
+        // While nobody else writes, the wait shrinks (halving, down to 5 ms); the first
+        // commit seen brings it back to the full wait.
+        const wrote = await yieldToWriters(db, window);
+        window = wrote ? maxWindow : Math.max(MIN_YIELD_MS, window / 2);
+      }
       size = Math.max(MIN_BATCH, Math.min(maxBatch, Math.round(size * Math.min(2, Math.max(0.5, budget / Math.max(took, 1))))));
       await options.betweenBatches?.();
       if (options.pauseMs) await sleep(options.pauseMs);
