@@ -3,7 +3,9 @@
 // nothing and a rerun carries on without counting anything twice. Holds in force are
 // read again in every batch's transaction, and nothing they cover is deleted. Intake is
 // not blocked: a batch is kept short (its size adapts to a time budget) and the sweep
-// pauses between batches so waiting writers get the database.
+// pauses between batches so waiting writers get the database (on SQLite until one has
+// committed, briefly). Batches take a rule's due rows in the order they sit on disk, so
+// each dirties few pages.
 import { randomUUID } from 'node:crypto';
 import type { Deps } from '../deps.ts';
 import { DATA_CATEGORIES, type CategorySpec } from '../storage/categories.ts';
