@@ -10,9 +10,13 @@
 // that every acknowledged submission has its row.
 //   BENCH_DATABASES=sqlite,postgres  BENCH_RETENTION_INQUIRIES=1000000  BENCH_DURATION=10
 //   BENCH_CONNECTIONS=10  TEST_PG_URL=postgres://...
+//   BENCH_SWEEP_PROFILE=DIR (a CPU profile of the sweep process, for node --cpu-prof)
+// Besides wall-clock figures it reports CPU: of the sweep process, of the service, and on
+// PostgreSQL of every postgres process (other users of the server count too), sampled from
+// /proc every 200 ms, with the load average when the sweep ended.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -88,6 +92,61 @@ function drive(url: string, seconds: number, until?: Promise<unknown>): Promise<
   });
 }
 
+/** CPU seconds (user + system) of a process so far, from /proc; undefined once it is gone. */
+function cpuSeconds(pid: number): number | undefined {
+  try {
+    // Fields after the command (which is in parentheses and may hold spaces): utime is the 12th, stime the 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+const CLOCK_TICKS = 100;
+
+/** Samples the CPU time of processes (given, or found by name each time) until stopped; the last reading of each counts. */
+function cpuMeter(pids: () => number[]): { stop(): number } {
+  const last = new Map<number, number>();
+  const sample = () => {
+    for (const pid of pids()) {
+      const s = cpuSeconds(pid);
+      if (s !== undefined) last.set(pid, s);
+    }
+  };
+  sample();
+  const first = new Map(last);
+  const timer = setInterval(sample, 200);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      sample();
+      // A process present at the start counts from its reading then; one started since, from zero.
+      let total = 0;
+      for (const [pid, s] of last) total += s - (first.get(pid) ?? 0);
+      return total;
+    },
+  };
+}
+
+function postgresPids(): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+interface Cpu {
+  sweep: number;
+  service: number;
+  postgres?: number;
+}
+
 interface Figures {
   db: string;
   seedSeconds: number;
@@ -99,6 +158,9 @@ interface Figures {
   leftPeople: number;
   intakeRows: number;
   logEntries: number;
+  baseCpu: Cpu;
+  duringCpu: Cpu;
+  loadavg: string;
 }
 
 async function bench(db: string, databaseUrl: string): Promise<Figures> {
@@ -134,18 +196,28 @@ async function bench(db: string, databaseUrl: string): Promise<Figures> {
   try {
     await waitHealthy(url, server);
     await drive(url, 3);
+    const isPg = target.kind === 'postgres';
+    const baseService = cpuMeter(() => [server.pid!]);
+    const basePg = isPg ? cpuMeter(postgresPids) : undefined;
     const base = await drive(url, duration);
+    const baseCpu: Cpu = { sweep: 0, service: baseService.stop(), postgres: basePg?.stop() };
     console.error(`${db}: intake baseline p99 ${base.result.latency.p99} ms; sweeping`);
 
     const sweepStart = performance.now();
-    const sweep = spawn(node, ['src/main.ts', 'retention', 'run'], { cwd: projectRoot, env: childEnv({ DATABASE_URL: databaseUrl }), stdio: ['ignore', 'pipe', 'inherit'] });
+    const profile = process.env.BENCH_SWEEP_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SWEEP_PROFILE}`] : [];
+    const sweep = spawn(node, [...profile, 'src/main.ts', 'retention', 'run'], { cwd: projectRoot, env: childEnv({ DATABASE_URL: databaseUrl }), stdio: ['ignore', 'pipe', 'inherit'] });
     children.add(sweep);
+    const sweepCpu = cpuMeter(() => [sweep.pid!]);
+    const duringService = cpuMeter(() => [server.pid!]);
+    const duringPg = isPg ? cpuMeter(postgresPids) : undefined;
     let out = '';
     sweep.stdout!.on('data', (d) => (out += String(d)));
     const sweepExit = new Promise<number | null>((r) => sweep.once('exit', (code) => r(code)));
     const during = await drive(url, 3600, sweepExit);
     const code = await sweepExit;
     const sweepSeconds = (performance.now() - sweepStart) / 1000;
+    const duringCpu: Cpu = { sweep: sweepCpu.stop(), service: duringService.stop(), postgres: duringPg?.stop() };
+    const loadavg = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
     children.delete(sweep);
     if (code !== 0) throw new Error(`${db}: the sweep exited with ${code}`);
     process.stderr.write(out);
@@ -164,6 +236,9 @@ async function bench(db: string, databaseUrl: string): Promise<Figures> {
         leftPeople: await count(sql`select count(*) as n from person where email like '%@bulk.example'`),
         intakeRows: await count(sql`select count(*) as n from inquiry`),
         logEntries: await count(sql`select count(*) as n from deletion_log`),
+        baseCpu,
+        duringCpu,
+        loadavg,
       };
     } finally {
       await check.close();
@@ -215,6 +290,16 @@ for (const r of results) {
   const ok = INQUIRIES / r.sweepSeconds >= 1_000_000 / 120 && ratio <= 2 && r.leftInquiries === 0 && r.leftMessages === 0 && r.leftPeople === 0;
   console.log(
     `| ${r.db} | ${r.sweepSeconds.toFixed(1)} s | ${Math.round(INQUIRIES / r.sweepSeconds).toLocaleString('en-GB')} | ${ms(r.base.result.latency.p50)} / ${ms(r.base.result.latency.p99)} | ${ms(r.during.result.latency.p50)} / ${ms(r.during.result.latency.p99)} | ${ratio.toFixed(2)} | ${r.during.successes} | ${r.leftInquiries} inquiries, ${r.leftMessages} messages, ${r.leftPeople} people | ${r.logEntries} | ${ok ? 'met' : 'NOT met'} (>= 8,334 inquiries/s, i.e. 1,000,000 in 120 s; p99 <= 2x) |`,
+  );
+}
+console.log('\nCPU (user + system, sampled from /proc). Per 1,000 inquiries swept: the sweep process, and the service and PostgreSQL (every postgres process, other users included) while the sweep ran; intake: the service per 1,000 submissions.\n');
+console.log('| database | sweep CPU | sweep per 1,000 | service per 1,000 swept | postgres per 1,000 swept | intake (service) per 1,000 before / during | load average at the end |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | --- |');
+for (const r of results) {
+  const perK = (s: number | undefined) => (s === undefined ? 'n/a' : `${((s * 1000) / (INQUIRIES / 1000)).toFixed(0)} ms`);
+  const perSubmission = (s: number, n: number) => (n ? `${((s * 1000) / (n / 1000)).toFixed(0)} ms` : 'n/a');
+  console.log(
+    `| ${r.db} | ${r.duringCpu.sweep.toFixed(1)} s | ${perK(r.duringCpu.sweep)} | ${perK(r.duringCpu.service)} | ${perK(r.duringCpu.postgres)} | ${perSubmission(r.baseCpu.service, r.base.successes)} / ${perSubmission(r.duringCpu.service, r.during.successes)} | ${r.loadavg} |`,
   );
 }
 console.log(`\nSeeding took ${results.map((r) => `${r.db} ${r.seedSeconds.toFixed(0)} s`).join(', ')} (not part of the sweep).`);

@@ -1,5 +1,6 @@
 // The sweep's SQL: for each (category, event) the policy may name, which rows are due
-// (walked in key order, a bounded page at a time) and how a batch of them is deleted with
+// (walked in key order, a bounded pass at a time, each pass then taken in the order its
+// rows sit on disk) and how a batch of them is deleted with
 // everything that belongs to it. Each source reads, besides the row's id, what a hold may
 // name: its person, its inquiry and an address whose domain may be held.
 import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
@@ -10,8 +11,6 @@ type Db = Kysely<Database> | Transaction<Database>;
 
 export interface Candidate {
   id: string;
-  /** The keyset position (one or two values) to continue after. */
-  cursor: string[];
   /** The date the rule counts from, for the dry run's "oldest". */
   at: string;
   person_id: string | null;
@@ -48,24 +47,74 @@ export async function countDue(db: Db, parts: QueryParts): Promise<number> {
   return Number(rows[0]?.n ?? 0);
 }
 
+/** One pass of the walk: due rows in the order they sit on disk, and where the next pass starts. */
+export interface Pass {
+  /**
+   * The rows, ascending by their place on disk: rowids on SQLite (which identify the
+   * row), ids on PostgreSQL (ordered by ctid; a ctid can move, an id cannot).
+   */
+  members: number[] | string[];
+  /** The keyset position after the pass's last row, in the rule's key order. */
+  cursor: string[];
+  /** Whether the pass stopped at its limit (more may be due after the cursor). */
+  full: boolean;
+}
+
+/** The table alias of a source's rows (its last key is `alias.id`). */
+const aliasOf = (parts: QueryParts) => parts.keys[parts.keys.length - 1].split('.')[0];
+
 /**
- * One page of a keyset walk: `select` columns from `from` (which ends in its where
- * clause), after the cursor, in key order. Keys are raw column references written here,
- * never input.
+ * Up to `limit` due rows after the cursor, walked in the rule's key order (its index),
+ * then sorted by where they sit on disk. Batches taken in that order delete rows that
+ * are neighbours in the table, so a batch dirties a few pages instead of one page per
+ * row (rows written together, as an inquiry and its thread and messages are, sit
+ * together). Keys are raw column references written here, never input.
  */
-export async function page(db: Db, parts: QueryParts, after: string[] | undefined, limit: number): Promise<Candidate[]> {
+export async function collect(db: Db, kind: 'sqlite' | 'postgres', parts: QueryParts, after: string[] | undefined, limit: number): Promise<Pass> {
   const { keys } = parts;
+  const alias = aliasOf(parts);
   const cursorSql = !after
     ? sql``
     : keys.length === 1
       ? sql` and ${sql.raw(keys[0])} > ${after[0]}`
       : sql` and (${sql.raw(keys[0])} > ${after[0]} or (${sql.raw(keys[0])} = ${after[0]} and ${sql.raw(keys[1])} > ${after[1]}))`;
-  const { rows } = await sql<Omit<Candidate, 'cursor'> & { k1: string; k2: string | null }>`
-    select ${sql.raw(parts.select)}, ${sql.raw(keys[0])} as k1, ${sql.raw(keys[1] ?? 'null')} as k2
+  const pos = sql.raw(kind === 'sqlite' ? `${alias}.rowid` : `${alias}.ctid::text`);
+  const { rows } = await sql<{ pos: number | string; id: string; k1: string; k2: string | null }>`
+    select ${pos} as pos, ${sql.raw(alias)}.id as id, ${sql.raw(keys[0])} as k1, ${sql.raw(keys[1] ?? 'null')} as k2
     ${parts.from}${cursorSql}
     order by ${sql.raw(keys.join(', '))}
     limit ${limit}`.execute(db);
-  return rows.map((r) => ({ id: r.id, at: r.at, person_id: r.person_id, inquiry_id: r.inquiry_id, email: r.email, cursor: keys.length === 1 ? [r.k1] : [r.k1, r.k2 as string] }));
+  if (rows.length === 0) return { members: [], cursor: after ?? [], full: false };
+  const last = rows[rows.length - 1];
+  const cursor = keys.length === 1 ? [last.k1] : [last.k1, last.k2 as string];
+  let members: number[] | string[];
+  if (kind === 'sqlite') members = rows.map((r) => Number(r.pos)).sort((a, b) => a - b);
+  else {
+    // A ctid is "(block,offset)": ordered by block, then offset.
+    const at = (r: (typeof rows)[number]) => String(r.pos).slice(1, -1).split(',').map(Number) as [number, number];
+    members = rows.map((r) => ({ p: at(r), id: r.id })).sort((a, b) => a.p[0] - b.p[0] || a.p[1] - b.p[1]).map((r) => r.id);
+  }
+  return { members, cursor, full: rows.length === limit };
+}
+
+/**
+ * The rows of a batch that are still due, read again (in the batch's transaction when
+ * deleting): what changed since the pass, or was deleted meanwhile, drops out.
+ */
+export async function pick(db: Db, kind: 'sqlite' | 'postgres', parts: QueryParts, members: number[] | string[]): Promise<Candidate[]> {
+  if (members.length === 0) return [];
+  const alias = aliasOf(parts);
+  // A row renumbered meanwhile (VACUUM may renumber rowids) is missed by this run and found
+  // by the next; a row that took its number is deleted only if it is due and not held.
+  // Rowids are integers read from the database, written into the statement as such: a
+  // list of parameters would run into SQLite's limit, and through json_each the planner
+  // walks the rule's index instead of looking the rowids up.
+  const among =
+    kind === 'sqlite'
+      ? sql` and ${sql.raw(alias)}.rowid in (${sql.raw((members as number[]).map((m) => (Number.isSafeInteger(m) ? String(m) : 'null')).join(','))})`
+      : sql` and ${sql.raw(alias)}.id = any(${members as string[]}::text[])`;
+  const { rows } = await sql<Candidate>`select ${sql.raw(parts.select)} ${parts.from}${among}`.execute(db);
+  return rows;
 }
 
 /** Deletes inquiries and everything of theirs: attachments, messages, threads, outbox mail. */
@@ -254,10 +303,56 @@ export const SOURCES: Partial<Record<DataCategory, Partial<Record<RetentionEvent
               and not exists (select 1 from outbox o where o.person_id = p.id)`,
             keys: ['p.id'],
           }),
-      remove: (trx, ids) => deletePeople(trx, ids),
+      // The batch's rows were read again in its transaction with the rule's conditions:
+      // nothing refers to these people (on SQLite nothing can start to, under the write
+      // lock), so the person rows alone are deleted, without a statement per table that
+      // might refer to them. The foreign keys' cascades stay as the safety net.
+      remove: async (trx, ids): Promise<Removed> => {
+        if (ids.length === 0) return { counts: {}, ids: [] };
+        const person = n(await trx.deleteFrom('person').where('id', 'in', ids).executeTakeFirst());
+        return { counts: { person }, ids };
+      },
     },
   },
 };
+
+/**
+ * On SQLite, for the length of a sweep: a larger page cache (a batch revisits index pages
+ * spread over the whole file), and no automatic checkpoint at the commit that crosses the
+ * WAL's threshold, since that commit holds the write lock while it copies the WAL back and
+ * syncs, and intake waits behind it; the sweep checkpoints between its batches instead
+ * (`checkpointBetweenBatches`). Returns what puts the connection's settings back.
+ */
+export async function sqliteSweepSettings(db: Kysely<Database>): Promise<() => Promise<void>> {
+  const read = async (pragma: string) => Number(Object.values((await sql.raw<Record<string, number>>(`PRAGMA ${pragma}`).execute(db)).rows[0] ?? {})[0]);
+  const cache = await read('cache_size');
+  const autocheckpoint = await read('wal_autocheckpoint');
+  await sql.raw(`PRAGMA cache_size = ${SWEEP_CACHE_KIB > Math.abs(cache) ? -SWEEP_CACHE_KIB : cache}`).execute(db);
+  await sql.raw('PRAGMA wal_autocheckpoint = 0').execute(db);
+  return async () => {
+    await sql.raw(`PRAGMA cache_size = ${Number.isFinite(cache) ? cache : -2000}`).execute(db);
+    await sql.raw(`PRAGMA wal_autocheckpoint = ${Number.isFinite(autocheckpoint) ? autocheckpoint : 1000}`).execute(db);
+  };
+}
+const SWEEP_CACHE_KIB = 64 * 1024;
+
+/**
+ * On SQLite, between two batches: copy the WAL back into the database without waiting
+ * for anyone (PASSIVE), so the WAL stays small and the next writer starts it over.
+ */
+export async function checkpointBetweenBatches(db: Kysely<Database>): Promise<void> {
+  await sql`PRAGMA wal_checkpoint(PASSIVE)`.execute(db);
+}
+
+/**
+ * On SQLite, a number that changes whenever another connection commits: between batches
+ * the sweep waits for it to change, so a writer that was waiting (sleeping in its busy
+ * handler, which wakes only now and then) gets the database before the next batch.
+ */
+export async function dataVersion(db: Kysely<Database>): Promise<number> {
+  const { rows } = await sql<{ data_version: number }>`PRAGMA data_version`.execute(db);
+  return Number(rows[0]?.data_version ?? 0);
+}
 
 /** On SQLite: write the WAL back into the database and empty it, so no deleted page image lingers there. */
 export async function checkpointSqlite(db: Kysely<Database>): Promise<void> {

@@ -3,7 +3,9 @@
 // nothing and a rerun carries on without counting anything twice. Holds in force are
 // read again in every batch's transaction, and nothing they cover is deleted. Intake is
 // not blocked: a batch is kept short (its size adapts to a time budget) and the sweep
-// pauses between batches so waiting writers get the database.
+// pauses between batches so waiting writers get the database (on SQLite until one has
+// committed, briefly). Batches take a rule's due rows in the order they sit on disk, so
+// each dirties few pages.
 import { randomUUID } from 'node:crypto';
 import type { Deps } from '../deps.ts';
 import { DATA_CATEGORIES, type CategorySpec } from '../storage/categories.ts';
@@ -12,7 +14,7 @@ import { hashDeletedIds, recordDeletion } from './deletion-log.ts';
 import { domainOf } from './holds.ts';
 import { cutoffOf, type RetentionRule } from './schedule.ts';
 import { activeHolds, finishRun, insertRun, touchRun, type HoldRow } from './store.ts';
-import { checkpointSqlite, countDue, page, SOURCES, type Candidate, type Source } from './sweep-store.ts';
+import { checkpointBetweenBatches, checkpointSqlite, collect, dataVersion, sqliteSweepSettings, countDue, pick, SOURCES, type Candidate, type Source } from './sweep-store.ts';
 
 export const RETENTION_SWEEP_JOB = 'retention.sweep';
 
@@ -55,6 +57,8 @@ export interface SweepOptions {
   batchBudgetMs?: number;
   /** Pause between batches, so other writers get the database. */
   pauseMs?: number;
+  /** On SQLite, how long to wait after a batch for another connection's commit (default 30 ms). */
+  yieldMs?: number;
 }
 
 export interface SweepResult {
@@ -96,8 +100,43 @@ function sourceOf(rule: RetentionRule): Source | undefined {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * On SQLite, between two batches: checkpoint (that holds no lock intake's writes wait
+ * for), then wait until another connection has committed, or until
+ * `maxMs` from the start. A writer that found the database locked sleeps in its busy
+ * handler in steps of up to 25 ms (later 50-100); a pause of a few milliseconds mostly
+ * misses it, and it would wait behind batch after batch. The checkpoint comes first so
+ * that the sweep, not intake's next commit, copies the batch's pages back (a commit that
+ * finds the WAL past its threshold checkpoints it before it returns).
+ */
+async function yieldToWriters(db: SweepDeps['storage']['db'], maxMs: number): Promise<boolean> {
+  const until = performance.now() + maxMs;
+  const before = await dataVersion(db);
+  await checkpointBetweenBatches(db);
+  while (performance.now() < until) {
+    if ((await dataVersion(db)) !== before) return true;
+    await sleep(1);
+  }
+  return false;
+}
+const YIELD_MS = 30;
+const MIN_YIELD_MS = 5;
 const MIN_BATCH = 20;
-const MAX_BATCH = 2000;
+/**
+ * What a batch aims at. On SQLite it holds the one write lock, and intake waits behind
+ * it: 40 ms. On PostgreSQL it locks only the rows it deletes, and a longer batch spends
+ * fewer round trips and commits per row.
+ */
+const BATCH_BUDGET_MS = { sqlite: 40, postgres: 250 };
+const MAX_BATCH = { sqlite: 2000, postgres: 5000 };
+/** Tries of a batch that found SQLite's write lock taken for longer than the busy timeout. */
+const BUSY_TRIES = 5;
+
+/** SQLite's "database is locked" (SQLITE_BUSY, possibly extended) from node:sqlite. */
+const isBusy = (error: unknown) => (Number((error as { errcode?: unknown }).errcode) & 0xff) === 5;
+/** Due rows a pass holds in memory (rowids or ids): a few megabytes. */
+const PASS_LIMIT = 200_000;
 
 export async function runSweep(deps: SweepDeps, options: SweepOptions): Promise<SweepResult> {
   const asOf = options.asOf ?? deps.now();
@@ -107,6 +146,17 @@ export async function runSweep(deps: SweepDeps, options: SweepOptions): Promise<
   const runId = dryRun ? null : randomUUID();
   if (runId) await insertRun(db, { id: runId, as_of: asOfIso, started_at: deps.now().toISOString(), finished_at: null, status: 'running', trigger: options.trigger });
 
+  const restore = !dryRun && deps.storage.kind === 'sqlite' ? await sqliteSweepSettings(db) : undefined;
+  try {
+    return await sweepRules(deps, options, { asOf, asOfIso, dryRun, runId });
+  } finally {
+    await restore?.();
+  }
+}
+
+async function sweepRules(deps: SweepDeps, options: SweepOptions, run: { asOf: Date; asOfIso: string; dryRun: boolean; runId: string | null }): Promise<SweepResult> {
+  const { asOf, asOfIso, dryRun, runId } = run;
+  const db = deps.storage.db;
   const results: RuleResult[] = [];
   for (const rule of ordered(deps.policy.policy.retention.rules)) {
     const result: RuleResult = { rule: rule.id, category: rule.category, applied: false, due: 0, held: 0, oldest: null, counts: {} };
@@ -144,70 +194,93 @@ async function sweepRule(
 ): Promise<void> {
   const { rule, source, cutoff, asOfIso, runId, dryRun, result } = job;
   const db = deps.storage.db;
+  const kind = deps.storage.kind;
   const parts = source.parts(cutoff);
   options.progress?.rule(rule.id, await countDue(db, parts));
   const noteOldest = (due: Candidate[]) => {
     for (const c of due) if (c.at && (result.oldest === null || c.at < result.oldest)) result.oldest = c.at;
   };
+  const heldAsOf = dryRun ? heldSets(await activeHolds(db, asOfIso)) : undefined;
 
-  if (dryRun) {
-    const held = heldSets(await activeHolds(db, asOfIso));
-    for (let after: string[] | undefined; ; ) {
-      const batch = await page(db, parts, after, MAX_BATCH);
-      if (batch.length === 0) break;
-      const due = batch.filter((c) => !isHeld(c, held));
+  let size = options.batchSize ?? 200;
+  const budget = options.batchBudgetMs ?? BATCH_BUDGET_MS[kind];
+  const maxBatch = MAX_BATCH[kind];
+  const maxWindow = options.yieldMs ?? YIELD_MS;
+  let window = maxWindow;
+  // Passes over the due rows in the rule's key order; each pass is then worked through in
+  // the order its rows sit on disk. A pass is bounded, so memory is too.
+  for (let after: string[] | undefined; ; ) {
+    const pass = await collect(db, kind, parts, after, PASS_LIMIT);
+    for (let i = 0; i < pass.members.length; ) {
+      const members = pass.members.slice(i, i + size) as number[] | string[];
+      i += members.length;
+      if (heldAsOf) {
+        const batch = await pick(db, kind, parts, members);
+        const due = batch.filter((c) => !isHeld(c, heldAsOf));
+        result.due += due.length;
+        result.held += batch.length - due.length;
+        noteOldest(due);
+        options.progress?.advance(rule.id, members.length);
+        continue;
+      }
+      const started = deps.now().toISOString();
+      let locked = performance.now();
+      // One transaction per batch: the holds, the rows, their deletion and its log entry.
+      const attempt = () => inTransaction(deps, async (uow) => {
+        // A write first: on SQLite the transaction then waits for the write lock (busy
+        // timeout) instead of failing when intake commits between its reads and its deletes.
+        if (runId) await touchRun(uow.trx, runId);
+        // The batch's own time starts once it holds the lock: waiting for intake is not work.
+        locked = performance.now();
+        const held = heldSets(await activeHolds(uow.trx, asOfIso));
+        // Read again under the lock: a row no longer due (reopened, already deleted) drops out.
+        const batch = await pick(uow.trx, kind, parts, members);
+        const due = batch.filter((c) => !isHeld(c, held));
+        const removed = await source.remove(uow.trx, due.map((c) => c.id), cutoff);
+        if (removed.ids.length > 0) {
+          await recordDeletion(uow.trx, {
+            runId: runId ?? undefined,
+            rule: rule.id,
+            category: rule.category,
+            counts: removed.counts,
+            affectedIdHashes: hashDeletedIds(deps.signer, removed.ids),
+            startedAt: started,
+            finishedAt: deps.now().toISOString(),
+          });
+        }
+        return { batch, due, removed };
+      });
+      // Intake busy for longer than the busy timeout is no reason to give up the run:
+      // the batch was rolled back whole, and is tried again after a pause.
+      let outcome: Awaited<ReturnType<typeof attempt>> | undefined;
+      for (let tries = 1; !outcome; tries++) {
+        try {
+          outcome = await attempt();
+        } catch (error) {
+          if (!isBusy(error) || tries >= BUSY_TRIES) throw error;
+          await sleep(100 * tries);
+        }
+      }
+      const { batch, due, removed } = outcome;
+      // Aim each batch at the time budget: short enough that intake waits little behind it.
+      const took = performance.now() - locked;
       result.due += due.length;
       result.held += batch.length - due.length;
       noteOldest(due);
-      options.progress?.advance(rule.id, batch.length);
-      after = batch[batch.length - 1].cursor;
-    }
-    return;
-  }
-
-  let size = options.batchSize ?? 500;
-  const budget = options.batchBudgetMs ?? 100;
-  for (let after: string[] | undefined; ; ) {
-    const started = deps.now().toISOString();
-    let locked = performance.now();
-    // One transaction per batch: the holds, the rows, their deletion and its log entry.
-    const outcome = await inTransaction(deps, async (uow) => {
-      // A write first: on SQLite the transaction then waits for the write lock (busy
-      // timeout) instead of failing when intake commits between its reads and its deletes.
-      if (runId) await touchRun(uow.trx, runId);
-      // The batch's own time starts once it holds the lock: waiting for intake is not work.
-      locked = performance.now();
-      const held = heldSets(await activeHolds(uow.trx, asOfIso));
-      const batch = await page(uow.trx, parts, after, size);
-      if (batch.length === 0) return null;
-      const due = batch.filter((c) => !isHeld(c, held));
-      const removed = await source.remove(uow.trx, due.map((c) => c.id), cutoff);
-      if (removed.ids.length > 0) {
-        await recordDeletion(uow.trx, {
-          runId: runId ?? undefined,
-          rule: rule.id,
-          category: rule.category,
-          counts: removed.counts,
-          affectedIdHashes: hashDeletedIds(deps.signer, removed.ids),
-          startedAt: started,
-          finishedAt: deps.now().toISOString(),
-        });
+      for (const [t, c] of Object.entries(removed.counts)) result.counts[t] = (result.counts[t] ?? 0) + c;
+      options.progress?.advance(rule.id, members.length);
+      if (kind === 'sqlite') {
+        // While nobody else writes, the wait shrinks (halving, down to 5 ms); the first
+        // commit seen brings it back to the full wait.
+        const wrote = await yieldToWriters(db, window);
+        window = wrote ? maxWindow : Math.max(MIN_YIELD_MS, window / 2);
       }
-      return { batch, due, removed };
-    });
-    if (!outcome) break;
-    const { batch, due, removed } = outcome;
-    result.due += due.length;
-    result.held += batch.length - due.length;
-    noteOldest(due);
-    for (const [t, c] of Object.entries(removed.counts)) result.counts[t] = (result.counts[t] ?? 0) + c;
-    options.progress?.advance(rule.id, batch.length);
-    after = batch[batch.length - 1].cursor;
-    // Aim each batch at the time budget: short enough that intake waits little behind it.
-    const took = performance.now() - locked;
-    size = Math.max(MIN_BATCH, Math.min(MAX_BATCH, Math.round(size * Math.min(2, Math.max(0.5, budget / Math.max(took, 1))))));
-    await options.betweenBatches?.();
-    if (options.pauseMs) await sleep(options.pauseMs);
+      size = Math.max(MIN_BATCH, Math.min(maxBatch, Math.round(size * Math.min(2, Math.max(0.5, budget / Math.max(took, 1))))));
+      await options.betweenBatches?.();
+      if (options.pauseMs) await sleep(options.pauseMs);
+    }
+    if (!pass.full) break;
+    after = pass.cursor;
   }
 }
 

@@ -11,7 +11,7 @@ import * as privacyRequests from './migrations/2026-12-01-privacy-requests.ts';
 import * as retention from './migrations/2026-12-01-retention.ts';
 import * as analytics from './migrations/2026-12-01-analytics.ts';
 import * as analyticsSpeed from './migrations/2026-12-06-analytics-speed.ts';
-import * as inquiryDeleteAfter from './migrations/2026-12-06-inquiry-delete-after.ts';
+import * as retentionSpeed from './migrations/2026-12-06-retention-speed.ts';
 
 // A static list rather than a folder scan: the set of migrations is part of the code.
 const migrations: Record<string, Migration> = {
@@ -27,7 +27,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-01-retention': retention,
   '2026-12-01-analytics': analytics,
   '2026-12-06-analytics-speed': analyticsSpeed,
-  '2026-12-06-inquiry-delete-after': inquiryDeleteAfter,
+  '2026-12-06-retention-speed': retentionSpeed,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
