@@ -12,6 +12,8 @@
 //   BENCH_NODE_FLAGS="..."          V8 flags for both servers instead of config.serve_node_flags
 //   BENCH_BARE=0                    skip the bare insert route (quicker A/B runs of the intake)
 //   BENCH_SERVER_ENV="K=V ..."      extra environment for the intake server (A/B trials)
+//   BENCH_ANALYTICS=0               skip the two page views from public addresses sent before
+//                                   the intake (they load the analytics country tables)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -179,6 +181,7 @@ async function run(target: Target): Promise<Figures> {
   const exited = new Promise((r) => child.once('exit', r));
   try {
     await waitHealthy(url, child);
+    if (target.kind === 'intake' && withAnalytics) await countPageViews(url);
     let sampled = 0;
     const sampler = setInterval(() => (sampled = Math.max(sampled, statusKb(child.pid!, 'VmRSS'))), 100);
     const warm = await drive(url, warmup);
@@ -223,7 +226,25 @@ async function run(target: Target): Promise<Figures> {
   }
 }
 
-const serverEnv = { SECRET_KEY: SECRET, FORM_MIN_FILL_SECONDS: '0', RATE_LIMIT_MAX: '10000000', LOG_LEVEL: 'warn' };
+// TRUST_PROXY so that the page views below come from public addresses (X-Forwarded-For).
+const serverEnv = { SECRET_KEY: SECRET, FORM_MIN_FILL_SECONDS: '0', RATE_LIMIT_MAX: '10000000', LOG_LEVEL: 'warn', TRUST_PROXY: 'true' };
+const withAnalytics = process.env.BENCH_ANALYTICS !== '0';
+
+/**
+ * A site in use also counts page views: one view from a public IPv4 and one from a public
+ * IPv6 address loads the analytics country tables (loaded at the first address of each
+ * family), so peak RSS is the whole service's, not the intake's alone.
+ */
+async function countPageViews(url: string): Promise<void> {
+  for (const address of ['8.8.8.8', '2001:4860:4860::8888']) {
+    const res = await fetch(`${url}/api/event`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain;charset=UTF-8', origin: url, 'sec-fetch-site': 'same-origin', 'x-forwarded-for': address, 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36' },
+      body: JSON.stringify({ p: '/', w: 'l' }),
+    });
+    if (res.status !== 202) throw new Error(`a page view from ${address} was answered ${res.status}, not 202`);
+  }
+}
 const serverNodeOptions: Record<string, string> = process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {};
 for (const kv of (process.env.BENCH_SERVER_ENV ?? '').split(/\s+/).filter(Boolean)) serverNodeOptions[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
 // The V8 flags `npm start` passes (package.json config.serve_node_flags); both servers get

@@ -85,11 +85,13 @@ describe('outbound connections (P2)', () => {
       const inboundPort = server.running.inboundSmtp!.port;
 
       // Visitors from public addresses of both families: pages, then tracker beacons.
-      for (const [path, address] of [['/', '203.0.113.7'], ['/demo', '198.51.100.20'], ['/privacy', '2001:db8::5'], ['/security', '8.8.8.8'], ['/privacy/retention', '2a00:1450:4001::1']] as const) {
+      for (const [path, address] of [['/', '8.8.8.8'], ['/demo', '1.1.1.1'], ['/privacy', '2001:4860:4860::8888'], ['/security', '9.9.9.9'], ['/privacy/retention', '2a00:1450:4001::1']] as const) {
         assert.equal((await visit(server, path, { 'x-forwarded-for': address })).status, 200, path);
-        await beacon(server, { p: path, r: 'https://www.google.com/search?q=lumetrax', w: 1280 }, { 'x-forwarded-for': address });
+        assert.equal((await beacon(server, { p: `${path}#section`, r: 'https://www.google.com/search?q=lumetrax', w: 'l' }, { 'x-forwarded-for': address })).status, 202);
       }
       await flush(server);
+      const countries = await server.running.deps.storage.db.selectFrom('analytics_event').select('country').where('country', 'is not', null).execute();
+      assert.ok(countries.length > 0, 'the country lookups ran (in memory)');
 
       // Both forms with the marketing box ticked, and a privacy request by form.
       assert.equal((await submitForm(server.url, 'demo', { ...validFields, email: 'ada@engines.example.com', marketing_opt_in: 'yes' })).status, 303);
