@@ -213,19 +213,23 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
     applySecurityHeaders(reply.raw);
     done();
   });
+  await app.register(cookie);
   const declaredCookies = declaredCookieNames(deps.policy);
-  app.addHook('onSend', async (req, reply, payload) => {
+  // Added after the cookie plugin, so it runs after the plugin's own onSend has written
+  // the cookies set with reply.setCookie. Callback style: it runs on every answer.
+  app.addHook('onSend', (req, reply, payload, done) => {
     // Defence in depth for P9: a cookie the policy does not declare never leaves.
-    const names = setCookieNames(reply.getHeader('set-cookie'));
-    const undeclared = names.filter((n) => !declaredCookies.has(n));
-    if (undeclared.length > 0) {
-      req.log.error({ cookies: undeclared }, 'undeclared cookie removed from response');
-      reply.removeHeader('set-cookie');
+    const header = reply.getHeader('set-cookie');
+    if (header !== undefined) {
+      const undeclared = setCookieNames(header).filter((n) => !declaredCookies.has(n));
+      if (undeclared.length > 0) {
+        req.log.error({ cookies: undeclared }, 'undeclared cookie removed from response');
+        reply.removeHeader('set-cookie');
+      }
     }
-    return payload;
+    done(null, payload);
   });
 
-  await app.register(cookie);
   // Forms are the only bodies this site takes; JSON or text posts get a 415.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer', bodyLimit }, (_req, raw, done) => {
