@@ -22,11 +22,10 @@ import { lockAgainstWrites } from '../storage/table-lock.ts';
 export const ANALYTICS_ROLLUP_JOB = 'analytics.rollup';
 
 /**
- * Events per slice. A share (one first character of the keys, 1/64 of them) is never
- * split, so at 100,000 events an hour (about 1,560 a share) every share is a slice of its
- * own: at most about 45-55 ms on SQLite and 55-170 ms on PostgreSQL on a loaded 2-core
- * machine (bench/analytics.ts). Much more an hour (or a daily cadence) makes the slices
- * larger than this; finer shares would need an index on more of the key.
+ * Events per slice: at 100,000 events an hour, at most about 45-55 ms on SQLite and
+ * 55-170 ms on PostgreSQL on a loaded 2-core machine (bench/analytics.ts). A share (the
+ * keys' first two characters, 1/4,096 of them) is never split, so slices stay about this
+ * size up to some 10 million events a rollup (a daily cadence included).
  */
 export const SLICE_EVENTS = 2500;
 /** SQLite: raw rows regrouped per transaction (about 30 ms for 8,000). */

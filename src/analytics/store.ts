@@ -44,10 +44,10 @@ const DIMENSIONS = ['hour', 'path', 'source', 'referrer_host', 'campaign', 'devi
 const BREAKDOWNS = ['path', 'source', 'referrer_host', 'campaign', 'device', 'country'] as const;
 type Dimension = (typeof DIMENSIONS)[number];
 
-// The first character of a visitor key: the unit rollup slices are made of (keys are a
-// keyed hash in base64url, so 64 about equal shares). Written out in the SQL, with no bound
+// The first two characters of a visitor key: the unit rollup slices are made of (keys are
+// a keyed hash in base64url, so 4,096 about equal shares). Written out in the SQL, with no bound
 // parameter, so that both databases match it to the index on it.
-const SHARE = sql<string>`substr(visitor, 1, 1)`;
+const SHARE = sql<string>`substr(visitor, 1, 2)`;
 
 /** The raw rows a rollup (slice) takes: before `beforeHour`, and with `shares`, only theirs. */
 type RowFilter = ReturnType<typeof rowFilter>;
@@ -131,7 +131,7 @@ function countVisitors<C extends Dimension>(trx: Transaction<Database>, postgres
 /**
  * Rolls every raw event before `beforeHour` into the aggregates (added to what an earlier
  * run stored for the same hour, e.g. a late-flushed event) and deletes those events; with
- * `shares`, only the events whose visitor key starts with one of those characters (a
+ * `shares`, only the events whose visitor key starts with one of those prefixes (a
  * slice). All of a visitor's events fall in one slice, so distinct visitors, visits and
  * bounces add up across slices exactly. The caller runs it in one transaction, so a crash
  * leaves either all of it or none.
