@@ -1,5 +1,5 @@
 // Analytics SQL: raw events in, rollups, and the dashboard's reads of the aggregates.
-import { PostgresAdapter, sql, type Kysely, type Transaction } from 'kysely';
+import { PostgresAdapter, sql, type ExpressionBuilder, type Kysely, type Transaction } from 'kysely';
 import type { AnalyticsEventTable, Database } from '../storage/types.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -44,26 +44,82 @@ const DIMENSIONS = ['hour', 'path', 'source', 'referrer_host', 'campaign', 'devi
 const BREAKDOWNS = ['path', 'source', 'referrer_host', 'campaign', 'device', 'country'] as const;
 type Dimension = (typeof DIMENSIONS)[number];
 
+// The first two characters of a visitor key: the unit rollup slices are made of (keys are
+// a keyed hash in base64url, so 4,096 about equal shares). Written out in the SQL, with no bound
+// parameter, so that both databases match it to the index on it.
+const SHARE = sql<string>`substr(visitor, 1, 2)`;
+
+/** The raw rows a rollup (slice) takes: before `beforeHour`, and with `shares`, only theirs. */
+type RowFilter = ReturnType<typeof rowFilter>;
+function rowFilter(beforeHour: string, shares?: readonly string[]) {
+  if (shares?.length === 0) throw new Error('a rollup slice needs at least one share of the visitor keys');
+  return (eb: ExpressionBuilder<Database, 'analytics_event'>) =>
+    shares === undefined ? eb('hour', '<', beforeHour) : eb.and([eb('hour', '<', beforeHour), eb(SHARE, 'in', [...shares])]);
+}
+
+/** How many raw events before `beforeHour` each share of the visitor keys holds, in key order. */
+export async function eventsPerShare(db: Db, beforeHour: string): Promise<Array<{ share: string; events: number }>> {
+  const rows = await db.selectFrom('analytics_event').select([SHARE.as('share'), sql<number>`count(*)`.as('events')]).where('hour', '<', beforeHour).groupBy(SHARE).execute();
+  return rows.map((r) => ({ share: r.share, events: Number(r.events) })).sort((a, b) => (a.share < b.share ? -1 : a.share > b.share ? 1 : 0));
+}
+
 /**
- * Distinct visitors and page views of the raw events before `beforeHour`, grouped by
+ * PostgreSQL: fresh planner statistics for the raw table, which has just filled up from
+ * empty. Without them a slice's grouping is planned for a few hundred rows, as sorts under
+ * the database's collation, several times slower than the hash aggregation it gets with
+ * them. ANALYZE samples the table and blocks no inserts.
+ */
+export async function analyzeEvents(db: Db): Promise<void> {
+  if (db.getExecutor().adapter instanceof PostgresAdapter) await sql`analyze analytics_event`.execute(db);
+}
+
+/** SQLite: the rowids of the raw table's first row and last row (0, 0 when empty). */
+export async function eventRowids(db: Db): Promise<{ first: number; last: number }> {
+  const { rows } = await sql<{ first: number | null; last: number | null }>`select min(rowid) as first, max(rowid) as last from analytics_event`.execute(db);
+  return { first: Number(rows[0]?.first ?? 0), last: Number(rows[0]?.last ?? 0) };
+}
+
+/** SQLite: the rowid `count` rows after `from` (the end of a run of rows), or undefined past the last. */
+export async function rowidAfter(db: Db, from: number, count: number): Promise<number | undefined> {
+  const { rows } = await sql<{ id: number }>`select rowid as id from analytics_event where rowid >= ${from} order by rowid limit 1 offset ${count}`.execute(db);
+  return rows[0] === undefined ? undefined : Number(rows[0].id);
+}
+
+/**
+ * SQLite: writes the raw events before `beforeHour` with a rowid in [from, to) again at the
+ * table's end, ordered by visitor key, and deletes the originals. Views arrive in time
+ * order, so one share's rows lie on nearly every page of the table, and every rollup slice
+ * would read and rewrite all of them; after this, a share's rows of each run sit together.
+ * Nothing is counted or lost: the rows stay raw, and the caller runs it in one transaction.
+ */
+export async function regroupEvents(trx: Transaction<Database>, beforeHour: string, from: number, to: number): Promise<number> {
+  await sql`insert into analytics_event (hour, path, source, referrer_host, campaign, device, country, visitor)
+    select hour, path, source, referrer_host, campaign, device, country, visitor from analytics_event
+    where rowid >= ${from} and rowid < ${to} and hour < ${beforeHour} order by visitor`.execute(trx);
+  const deleted = await sql`delete from analytics_event where rowid >= ${from} and rowid < ${to} and hour < ${beforeHour}`.execute(trx);
+  return Number(deleted.numAffectedRows ?? 0);
+}
+
+/**
+ * Distinct visitors and page views of the raw events `rows` selects, grouped by
  * `columns`. PostgreSQL sorts each group's visitors for count(distinct) under the
  * database's collation (most of a 100,000-event rollup's time), so there the events are
  * grouped by the columns and visitor first and those groups counted: two hash
  * aggregations and no sort. SQLite has no hash aggregation, and its count(distinct) is
  * the faster of the two there.
  */
-function countVisitors<C extends Dimension>(trx: Transaction<Database>, postgres: boolean, beforeHour: string, columns: readonly C[]) {
+function countVisitors<C extends Dimension>(trx: Transaction<Database>, postgres: boolean, rows: RowFilter, columns: readonly C[]) {
   if (!postgres) {
     return trx
       .selectFrom('analytics_event')
       .select([...columns, sql<number>`count(distinct visitor)`.as('visitors'), sql<number>`count(*)`.as('pageviews')])
-      .where('hour', '<', beforeHour)
+      .where(rows)
       .groupBy([...columns]);
   }
   const perVisitor = trx
     .selectFrom('analytics_event')
     .select([...columns, 'visitor', sql<number>`count(*)`.as('n')])
-    .where('hour', '<', beforeHour)
+    .where(rows)
     .groupBy([...columns, 'visitor'])
     .as('per_visitor');
   return trx
@@ -74,15 +130,19 @@ function countVisitors<C extends Dimension>(trx: Transaction<Database>, postgres
 
 /**
  * Rolls every raw event before `beforeHour` into the aggregates (added to what an earlier
- * run stored for the same hour, e.g. a late-flushed event) and deletes those events. The
- * caller runs it in one transaction, so a crash leaves either all of it or none.
+ * run stored for the same hour, e.g. a late-flushed event) and deletes those events; with
+ * `shares`, only the events whose visitor key starts with one of those prefixes (a
+ * slice). All of a visitor's events fall in one slice, so distinct visitors, visits and
+ * bounces add up across slices exactly. The caller runs it in one transaction, so a crash
+ * leaves either all of it or none.
  */
-export async function rollUpEvents(trx: Transaction<Database>, beforeHour: string): Promise<{ events: number; aggregates: number; breakdowns: number; hours: number }> {
+export async function rollUpEvents(trx: Transaction<Database>, beforeHour: string, shares?: readonly string[]): Promise<{ events: number; aggregates: number; breakdowns: number; hours: number }> {
   const postgres = trx.getExecutor().adapter instanceof PostgresAdapter;
+  const rows = rowFilter(beforeHour, shares);
   const hourly = await trx
     .insertInto('analytics_hourly')
     .columns([...DIMENSIONS, 'visitors', 'pageviews'])
-    .expression(countVisitors(trx, postgres, beforeHour, DIMENSIONS) as never)
+    .expression(countVisitors(trx, postgres, rows, DIMENSIONS) as never)
     .onConflict((oc) =>
       oc.columns([...DIMENSIONS]).doUpdateSet({
         visitors: sql`analytics_hourly.visitors + excluded.visitors`,
@@ -93,7 +153,7 @@ export async function rollUpEvents(trx: Transaction<Database>, beforeHour: strin
   // Each dimension on its own, so a table's visitors are distinct within the hour.
   let breakdowns = 0;
   for (const dimension of BREAKDOWNS) {
-    const counted = countVisitors(trx, postgres, beforeHour, ['hour', dimension]).as('c');
+    const counted = countVisitors(trx, postgres, rows, ['hour', dimension]).as('c');
     const r = await trx
       .insertInto('analytics_breakdown')
       .columns(['hour', 'dimension', 'value', 'visitors', 'pageviews'])
@@ -115,7 +175,7 @@ export async function rollUpEvents(trx: Transaction<Database>, beforeHour: strin
   }
   // The days touched get their daily breakdown summed again from the per-hour rows, which
   // now hold this run's counts and any earlier run's for the same hours.
-  const days = await trx.selectFrom('analytics_event').select(sql<string>`substr(hour, 1, 10)`.as('day')).where('hour', '<', beforeHour).distinct().execute();
+  const days = await trx.selectFrom('analytics_event').select(sql<string>`substr(hour, 1, 10)`.as('day')).where(rows).distinct().execute();
   for (const { day } of days) {
     await trx.deleteFrom('analytics_breakdown_daily').where('day', '=', day).execute();
     await trx
@@ -142,7 +202,7 @@ export async function rollUpEvents(trx: Transaction<Database>, beforeHour: strin
           eb
             .selectFrom('analytics_event')
             .select(['hour', 'visitor', sql<number>`count(*)`.as('n')])
-            .where('hour', '<', beforeHour)
+            .where(rows)
             .groupBy(['hour', 'visitor'])
             .as('v'),
         )
@@ -158,7 +218,7 @@ export async function rollUpEvents(trx: Transaction<Database>, beforeHour: strin
       }),
     )
     .executeTakeFirst();
-  const deleted = await trx.deleteFrom('analytics_event').where('hour', '<', beforeHour).executeTakeFirst();
+  const deleted = await trx.deleteFrom('analytics_event').where(rows).executeTakeFirst();
   return { events: Number(deleted.numDeletedRows), aggregates: Number(hourly.numInsertedOrUpdatedRows ?? 0), breakdowns, hours: Number(visits.numInsertedOrUpdatedRows ?? 0) };
 }
 
