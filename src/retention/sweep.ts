@@ -57,7 +57,7 @@ export interface SweepOptions {
   batchBudgetMs?: number;
   /** Pause between batches, so other writers get the database. */
   pauseMs?: number;
-  /** On SQLite, how long to wait after a batch for another connection's commit (default 30 ms). */
+  /** On SQLite, how long to wait after a batch for another connection's commit (default 100 ms, 5 ms while nobody else writes). */
   yieldMs?: number;
 }
 
@@ -103,9 +103,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * On SQLite, between two batches: checkpoint (that holds no lock intake's writes wait
- * for), then wait until another connection has committed, or until
- * `maxMs` from the start. A writer that found the database locked sleeps in its busy
- * handler in steps of up to 25 ms (later 50-100); a pause of a few milliseconds mostly
+ * for), then wait until another connection has committed, or until `maxMs` from the
+ * start. A writer that found the database locked sleeps in its busy handler in steps of
+ * up to 25 ms, after a while 50 and then 100 ms; a pause of a few milliseconds mostly
  * misses it, and it would wait behind batch after batch. The checkpoint comes first so
  * that the sweep, not intake's next commit, copies the batch's pages back (a commit that
  * finds the WAL past its threshold checkpoints it before it returns).
@@ -120,8 +120,21 @@ async function yieldToWriters(db: SweepDeps['storage']['db'], maxMs: number): Pr
   }
   return false;
 }
-const YIELD_MS = 30;
+/**
+ * The wait after each batch: while other writers have committed lately (within 2 s), up
+ * to 100 ms, the longest a busy handler sleeps, so even a writer that has waited long
+ * gets its turn (the wait ends at its commit); while nobody else writes, 5 ms.
+ */
+function writerTurns(db: SweepDeps['storage']['db'], maxMs: number): () => Promise<void> {
+  let lastSeen = performance.now();
+  return async () => {
+    const active = performance.now() - lastSeen < WRITERS_ACTIVE_MS;
+    if (await yieldToWriters(db, active ? maxMs : MIN_YIELD_MS)) lastSeen = performance.now();
+  };
+}
+const YIELD_MS = 100;
 const MIN_YIELD_MS = 5;
+const WRITERS_ACTIVE_MS = 2000;
 const MIN_BATCH = 20;
 /**
  * What a batch aims at. On SQLite it holds the one write lock, and intake waits behind
@@ -158,6 +171,7 @@ async function sweepRules(deps: SweepDeps, options: SweepOptions, run: { asOf: D
   const { asOf, asOfIso, dryRun, runId } = run;
   const db = deps.storage.db;
   const results: RuleResult[] = [];
+  const turns = !dryRun && deps.storage.kind === 'sqlite' ? writerTurns(db, options.yieldMs ?? YIELD_MS) : undefined;
   for (const rule of ordered(deps.policy.policy.retention.rules)) {
     const result: RuleResult = { rule: rule.id, category: rule.category, applied: false, due: 0, held: 0, oldest: null, counts: {} };
     const cutoff = cutoffOf(rule, asOf);
@@ -167,7 +181,7 @@ async function sweepRules(deps: SweepDeps, options: SweepOptions, run: { asOf: D
     else if (!source) result.note = spec.swept ? 'no such data is stored on this installation yet' : 'kept by design';
     else {
       result.applied = true;
-      await sweepRule(deps, options, { rule, source, cutoff, asOfIso, runId, dryRun, result });
+      await sweepRule(deps, options, { rule, source, cutoff, asOfIso, runId, dryRun, result, turns });
     }
     options.progress?.ruleDone(result);
     results.push(result);
@@ -190,9 +204,9 @@ async function sweepRules(deps: SweepDeps, options: SweepOptions, run: { asOf: D
 async function sweepRule(
   deps: SweepDeps,
   options: SweepOptions,
-  job: { rule: RetentionRule; source: Source; cutoff: string; asOfIso: string; runId: string | null; dryRun: boolean; result: RuleResult },
+  job: { rule: RetentionRule; source: Source; cutoff: string; asOfIso: string; runId: string | null; dryRun: boolean; result: RuleResult; turns?: () => Promise<void> },
 ): Promise<void> {
-  const { rule, source, cutoff, asOfIso, runId, dryRun, result } = job;
+  const { rule, source, cutoff, asOfIso, runId, dryRun, result, turns } = job;
   const db = deps.storage.db;
   const kind = deps.storage.kind;
   const parts = source.parts(cutoff);
@@ -205,8 +219,6 @@ async function sweepRule(
   let size = options.batchSize ?? 200;
   const budget = options.batchBudgetMs ?? BATCH_BUDGET_MS[kind];
   const maxBatch = MAX_BATCH[kind];
-  const maxWindow = options.yieldMs ?? YIELD_MS;
-  let window = maxWindow;
   // Passes over the due rows in the rule's key order; each pass is then worked through in
   // the order its rows sit on disk. A pass is bounded, so memory is too.
   for (let after: string[] | undefined; ; ) {
@@ -269,12 +281,7 @@ async function sweepRule(
       noteOldest(due);
       for (const [t, c] of Object.entries(removed.counts)) result.counts[t] = (result.counts[t] ?? 0) + c;
       options.progress?.advance(rule.id, members.length);
-      if (kind === 'sqlite') {
-        // While nobody else writes, the wait shrinks (halving, down to 5 ms); the first
-        // commit seen brings it back to the full wait.
-        const wrote = await yieldToWriters(db, window);
-        window = wrote ? maxWindow : Math.max(MIN_YIELD_MS, window / 2);
-      }
+      await turns?.();
       size = Math.max(MIN_BATCH, Math.min(maxBatch, Math.round(size * Math.min(2, Math.max(0.5, budget / Math.max(took, 1))))));
       await options.betweenBatches?.();
       if (options.pauseMs) await sleep(options.pauseMs);
