@@ -4,6 +4,7 @@
 // everything that belongs to it. Each source reads, besides the row's id, what a hold may
 // name: its person, its inquiry and an address whose domain may be held.
 import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
+import { isPostgres } from '../storage/insert-rows.ts';
 import type { Database } from '../storage/types.ts';
 import type { DataCategory, RetentionEvent } from '../storage/categories.ts';
 
@@ -303,14 +304,31 @@ export const SOURCES: Partial<Record<DataCategory, Partial<Record<RetentionEvent
               and not exists (select 1 from outbox o where o.person_id = p.id)`,
             keys: ['p.id'],
           }),
-      // The batch's rows were read again in its transaction with the rule's conditions:
-      // nothing refers to these people (on SQLite nothing can start to, under the write
-      // lock), so the person rows alone are deleted, without a statement per table that
-      // might refer to them. The foreign keys' cascades stay as the safety net.
+      // The batch's rows were read again in its transaction with the rule's conditions, so
+      // the person rows alone are deleted, without a statement per table that might refer
+      // to them. On SQLite nothing can start to refer to them under the write lock. On
+      // PostgreSQL a submission by the same address could, between that read and the
+      // delete, and the foreign keys' cascade would then take its new inquiry: so the rows
+      // are locked first and checked again by a statement of their own, which (read
+      // committed) sees any such submission, committed by then; a later one waits for this
+      // COMMIT and creates the person anew.
       remove: async (trx, ids): Promise<Removed> => {
         if (ids.length === 0) return { counts: {}, ids: [] };
-        const person = n(await trx.deleteFrom('person').where('id', 'in', ids).executeTakeFirst());
-        return { counts: { person }, ids };
+        let unreferenced = ids;
+        if (isPostgres(trx)) {
+          await sql`select id from person where id in (${sql.join(ids)}) for update`.execute(trx);
+          const rows = await sql<{ id: string }>`select p.id from person p where p.id in (${sql.join(ids)})
+            and not exists (select 1 from inquiry i where i.person_id = p.id)
+            and not exists (select 1 from consent_record c where c.person_id = p.id)
+            and not exists (select 1 from consent_confirmation cc where cc.person_id = p.id)
+            and not exists (select 1 from mail_thread t where t.person_id = p.id)
+            and not exists (select 1 from mail_message m where m.from_person_id = p.id)
+            and not exists (select 1 from outbox o where o.person_id = p.id)`.execute(trx);
+          unreferenced = rows.rows.map((r) => r.id);
+          if (unreferenced.length === 0) return { counts: {}, ids: [] };
+        }
+        const person = n(await trx.deleteFrom('person').where('id', 'in', unreferenced).executeTakeFirst());
+        return { counts: { person }, ids: unreferenced };
       },
     },
   },
