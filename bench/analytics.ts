@@ -45,7 +45,7 @@ import { insertChunks } from '../src/storage/insert-chunks.ts';
 import { migrateToLatest } from '../src/storage/migrate.ts';
 import type { AnalyticsEventTable } from '../src/storage/types.ts';
 import { freePort } from '../test/support/free-port.ts';
-import { cpuMs, statusKb, waitHealthy } from './proc.ts';
+import { cpuMs, serveEnv, statusKb, waitHealthy } from './proc.ts';
 
 function setting(name: string, fallback: number, min = 1): number {
   const value = Number(process.env[name] ?? fallback);
@@ -237,6 +237,7 @@ async function runOne(kind: string): Promise<void> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const env: Record<string, string> = {
+    ...serveEnv,
     DATABASE_URL: dbUrl,
     SECRET_KEY: SECRET,
     HOST: '127.0.0.1',

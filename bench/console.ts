@@ -52,7 +52,7 @@ import { insertChunks } from '../src/storage/insert-chunks.ts';
 import { migrateToLatest } from '../src/storage/migrate.ts';
 import type { Database } from '../src/storage/types.ts';
 import { freePort } from '../test/support/free-port.ts';
-import { cpuMs, statusKb, waitHealthy } from './proc.ts';
+import { cpuMs, serveEnv, statusKb, waitHealthy } from './proc.ts';
 
 function setting(name: string, fallback: number, min = 1): number {
   const value = Number(process.env[name] ?? fallback);
@@ -229,7 +229,7 @@ function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   // A clean environment: nothing from the caller's shell may change what is measured.
   const env: NodeJS.ProcessEnv = {};
   for (const k of ['PATH', 'HOME', 'TMPDIR', 'LANG']) if (process.env[k]) env[k] = process.env[k];
-  return { ...env, ...extra };
+  return { ...env, ...serveEnv, ...extra };
 }
 
 // The sign-in throttle counts every attempt per client address (SIGN_IN_MAX_PER_ADDRESS,

@@ -27,7 +27,7 @@ import { projectRoot } from '../src/config.ts';
 import { Signer } from '../src/http/signing.ts';
 import { issueFormToken } from '../src/inquiries/form-token.ts';
 import { freePort } from '../test/support/free-port.ts';
-import { cpuMs, statusKb, waitHealthy } from './proc.ts';
+import { cpuMs, serveEnv, statusKb, waitHealthy } from './proc.ts';
 
 function setting(name: string, fallback: number): number {
   const value = Number(process.env[name] ?? fallback);
@@ -166,7 +166,7 @@ function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   // may change what is measured.
   const env: NodeJS.ProcessEnv = {};
   for (const k of ['PATH', 'HOME', 'TMPDIR', 'LANG']) if (process.env[k]) env[k] = process.env[k];
-  return { ...env, ...extra };
+  return { ...env, ...serveEnv, ...extra };
 }
 
 async function run(target: Target): Promise<Figures> {

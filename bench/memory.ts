@@ -29,6 +29,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
+import { serveEnv } from './proc.ts';
 import { ensureBuilt, root } from '../scripts/build.mjs';
 import { Signer } from '../src/http/signing.ts';
 import { issueFormToken } from '../src/inquiries/form-token.ts';
@@ -197,7 +198,7 @@ async function measureService(): Promise<Phase[]> {
   const probeOut = join(dir, 'probe.json');
   const env: NodeJS.ProcessEnv = {};
   for (const k of ['PATH', 'HOME', 'TMPDIR', 'LANG']) if (process.env[k]) env[k] = process.env[k];
-  Object.assign(env, {
+  Object.assign(env, serveEnv, {
     PORT: String(port),
     HOST: '127.0.0.1',
     DATABASE_URL: `sqlite:${join(dir, 'memory.db')}`,

@@ -36,3 +36,14 @@ export async function waitHealthy(url: string, child: ChildProcess): Promise<voi
   }
   throw new Error(`${url} did not become healthy`);
 }
+
+/**
+ * The environment `npm start` gives the service besides the caller's (package.json
+ * config.serve_malloc_arena_max as MALLOC_ARENA_MAX), for benchmarks that start it.
+ */
+export const serveEnv: Record<string, string> = (() => {
+  const config = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).config ?? {};
+  const env: Record<string, string> = {};
+  if (config.serve_malloc_arena_max) env.MALLOC_ARENA_MAX = String(config.serve_malloc_arena_max);
+  return env;
+})();

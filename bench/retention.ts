@@ -31,7 +31,7 @@ import { openStorage } from '../src/storage/db.ts';
 import { migrateToLatest } from '../src/storage/migrate.ts';
 import { freePort } from '../test/support/free-port.ts';
 import { seedExpired } from '../test/retention/bulk.ts';
-import { waitHealthy } from './proc.ts';
+import { serveEnv, waitHealthy } from './proc.ts';
 
 function setting(name: string, fallback: number): number {
   const value = Number(process.env[name] ?? fallback);
@@ -61,7 +61,7 @@ const entry = process.env.BENCH_ENTRY === 'src' ? 'src/main.ts' : (ensureBuilt()
 function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const k of ['PATH', 'HOME', 'TMPDIR', 'LANG']) if (process.env[k]) env[k] = process.env[k];
-  return { ...env, SECRET_KEY: SECRET, FORM_MIN_FILL_SECONDS: '0', RATE_LIMIT_MAX: '10000000', LOG_LEVEL: 'warn', ...extra };
+  return { ...env, ...serveEnv, SECRET_KEY: SECRET, FORM_MIN_FILL_SECONDS: '0', RATE_LIMIT_MAX: '10000000', LOG_LEVEL: 'warn', ...extra };
 }
 
 let seq = 0;

@@ -28,7 +28,9 @@ if (major >= 24 && !serving) {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
   const flags = serving ? String(pkg.config?.serve_node_flags ?? '').split(/\s+/).filter(Boolean) : [];
   const entry = serving ? join(root, 'scripts', 'serve.mjs') : main;
-  const child = spawn(node24, [...flags, entry, ...args], { stdio: 'inherit' });
+  // glibc's malloc arenas (config.serve_malloc_arena_max), set before the process starts.
+  const env = serving && !process.env.MALLOC_ARENA_MAX && pkg.config?.serve_malloc_arena_max ? { ...process.env, MALLOC_ARENA_MAX: String(pkg.config.serve_malloc_arena_max) } : process.env;
+  const child = spawn(node24, [...flags, entry, ...args], { stdio: 'inherit', env });
   // A supervisor stopping this process stops the service the same way.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : 1)));
