@@ -31,6 +31,11 @@ export interface Source {
   table: string;
   /** The due rows' query: what it selects, from where, in which key order. */
   parts(cutoff: string): QueryParts;
+  /**
+   * On PostgreSQL, what a deleting batch reads again instead of `parts`, when `remove`
+   * itself checks the rest under row locks (reading it twice would cost as much again).
+   */
+  lockedPickParts?(cutoff: string): QueryParts;
   remove(trx: Transaction<Database>, ids: string[], cutoff: string): Promise<Removed>;
 }
 
@@ -121,6 +126,7 @@ export async function pick(db: Db, kind: 'sqlite' | 'postgres', parts: QueryPart
 /** Deletes inquiries and everything of theirs: attachments, messages, threads, outbox mail. */
 export async function deleteInquiries(trx: Transaction<Database>, ids: string[]): Promise<Removed> {
   if (ids.length === 0) return { counts: {}, ids: [] };
+  if (isPostgres(trx)) return deleteInquiriesPostgres(trx, ids);
   const threads = trx.selectFrom('mail_thread').select('id').where('inquiry_id', 'in', ids);
   const messages = trx.selectFrom('mail_message').select('id').where('thread_id', 'in', threads);
   const mail_attachment = n(await trx.deleteFrom('mail_attachment').where('message_id', 'in', messages).executeTakeFirst());
@@ -132,6 +138,29 @@ export async function deleteInquiries(trx: Transaction<Database>, ids: string[])
   await trx.updateTable('consent_confirmation').set({ inquiry_id: null }).where('inquiry_id', 'in', ids).execute();
   const inquiry = n(await trx.deleteFrom('inquiry').where('id', 'in', ids).executeTakeFirst());
   return { counts: { inquiry, mail_thread, mail_message, mail_attachment, outbox }, ids };
+}
+
+/**
+ * On PostgreSQL, the same as one statement: the batch's ids travel once, as one array,
+ * and each table is reached from the rows deleted before it (threads by the inquiry
+ * index, messages by the thread index), not by a list of thousands of parameters the
+ * planner answers with a scan of the whole table. Every part sees the statement's one
+ * snapshot; a thread added meanwhile goes with its inquiry by the foreign key's cascade.
+ */
+async function deleteInquiriesPostgres(trx: Transaction<Database>, ids: string[]): Promise<Removed> {
+  const { rows } = await sql<Record<'inquiry' | 'mail_thread' | 'mail_message' | 'mail_attachment' | 'outbox', string>>`
+    with batch as (select ${ids}::text[] as ids),
+    t as (delete from mail_thread where inquiry_id = any((select ids from batch)::text[]) returning id),
+    m as (delete from mail_message where thread_id in (select id from t) returning id),
+    a as (delete from mail_attachment where message_id in (select id from m) returning 1),
+    o as (delete from outbox where inquiry_id = any((select ids from batch)::text[]) returning 1),
+    cr as (update consent_record set inquiry_id = null where inquiry_id = any((select ids from batch)::text[]) returning 1),
+    cc as (update consent_confirmation set inquiry_id = null where inquiry_id = any((select ids from batch)::text[]) returning 1),
+    i as (delete from inquiry where id = any((select ids from batch)::text[]) returning 1)
+    select (select count(*) from i) as inquiry, (select count(*) from t) as mail_thread, (select count(*) from m) as mail_message,
+      (select count(*) from a) as mail_attachment, (select count(*) from o) as outbox`.execute(trx);
+  const row = rows[0];
+  return { counts: { inquiry: Number(row.inquiry), mail_thread: Number(row.mail_thread), mail_message: Number(row.mail_message), mail_attachment: Number(row.mail_attachment), outbox: Number(row.outbox) }, ids };
 }
 
 /** Deletes threads (triage) with their messages and attachments. */
@@ -171,6 +200,20 @@ export async function deletePeople(trx: Transaction<Database>, ids: string[]): P
   }
   return { counts, ids };
 }
+
+/** Nothing refers to the person `p` any more: the people rule's condition besides its date. */
+const unreferencedPerson = sql`not exists (select 1 from inquiry i where i.person_id = p.id)
+  and not exists (select 1 from consent_record c where c.person_id = p.id)
+  and not exists (select 1 from consent_confirmation cc where cc.person_id = p.id)
+  and not exists (select 1 from mail_thread t where t.person_id = p.id)
+  and not exists (select 1 from mail_message m where m.from_person_id = p.id)
+  and not exists (select 1 from outbox o where o.person_id = p.id)`;
+
+const personParts = (cutoff: string): QueryParts => ({
+  select: 'p.id as id, p.email as email, p.id as person_id, null as inquiry_id, p.updated_at as at',
+  from: sql`from person p where p.updated_at <= ${cutoff}`,
+  keys: ['p.id'],
+});
 
 const inquiryFields = 'i.id as id, p.email as email, i.person_id as person_id, i.id as inquiry_id';
 
@@ -293,17 +336,8 @@ export const SOURCES: Partial<Record<DataCategory, Partial<Record<RetentionEvent
   people: {
     last_activity: {
       table: 'person',
-      parts: (cutoff) => ({
-            select: 'p.id as id, p.email as email, p.id as person_id, null as inquiry_id, p.updated_at as at',
-            from: sql`from person p where p.updated_at <= ${cutoff}
-              and not exists (select 1 from inquiry i where i.person_id = p.id)
-              and not exists (select 1 from consent_record c where c.person_id = p.id)
-              and not exists (select 1 from consent_confirmation cc where cc.person_id = p.id)
-              and not exists (select 1 from mail_thread t where t.person_id = p.id)
-              and not exists (select 1 from mail_message m where m.from_person_id = p.id)
-              and not exists (select 1 from outbox o where o.person_id = p.id)`,
-            keys: ['p.id'],
-          }),
+      parts: (cutoff) => ({ ...personParts(cutoff), from: sql`from person p where p.updated_at <= ${cutoff} and ${unreferencedPerson}` }),
+      lockedPickParts: personParts,
       // The batch's rows were read again in its transaction with the rule's conditions, so
       // the person rows alone are deleted, without a statement per table that might refer
       // to them. On SQLite nothing can start to refer to them under the write lock. On
@@ -312,22 +346,18 @@ export const SOURCES: Partial<Record<DataCategory, Partial<Record<RetentionEvent
       // are locked first and checked again by a statement of their own, which (read
       // committed) sees any such submission, committed by then; a later one waits for this
       // COMMIT and creates the person anew.
-      remove: async (trx, ids): Promise<Removed> => {
+      remove: async (trx, ids, cutoff): Promise<Removed> => {
         if (ids.length === 0) return { counts: {}, ids: [] };
         let unreferenced = ids;
         if (isPostgres(trx)) {
-          await sql`select id from person where id in (${sql.join(ids)}) for update`.execute(trx);
-          const rows = await sql<{ id: string }>`select p.id from person p where p.id in (${sql.join(ids)})
-            and not exists (select 1 from inquiry i where i.person_id = p.id)
-            and not exists (select 1 from consent_record c where c.person_id = p.id)
-            and not exists (select 1 from consent_confirmation cc where cc.person_id = p.id)
-            and not exists (select 1 from mail_thread t where t.person_id = p.id)
-            and not exists (select 1 from mail_message m where m.from_person_id = p.id)
-            and not exists (select 1 from outbox o where o.person_id = p.id)`.execute(trx);
+          await sql`select id from person where id = any(${ids}::text[]) for update`.execute(trx);
+          const rows = await sql<{ id: string }>`select p.id from person p where p.id = any(${ids}::text[]) and p.updated_at <= ${cutoff} and ${unreferencedPerson}`.execute(trx);
           unreferenced = rows.rows.map((r) => r.id);
           if (unreferenced.length === 0) return { counts: {}, ids: [] };
         }
-        const person = n(await trx.deleteFrom('person').where('id', 'in', unreferenced).executeTakeFirst());
+        const person = isPostgres(trx)
+          ? Number((await sql<{ n: string }>`with d as (delete from person where id = any(${unreferenced}::text[]) returning 1) select count(*) as n from d`.execute(trx)).rows[0].n)
+          : n(await trx.deleteFrom('person').where('id', 'in', unreferenced).executeTakeFirst());
         return { counts: { person }, ids: unreferenced };
       },
     },

@@ -210,6 +210,7 @@ async function sweepRule(
   const db = deps.storage.db;
   const kind = deps.storage.kind;
   const parts = source.parts(cutoff);
+  const pickParts = (kind === 'postgres' && source.lockedPickParts?.(cutoff)) || parts;
   options.progress?.rule(rule.id, await countDue(db, parts));
   const noteOldest = (due: Candidate[]) => {
     for (const c of due) if (c.at && (result.oldest === null || c.at < result.oldest)) result.oldest = c.at;
@@ -246,9 +247,15 @@ async function sweepRule(
         locked = performance.now();
         const held = heldSets(await activeHolds(uow.trx, asOfIso));
         // Read again under the lock: a row no longer due (reopened, already deleted) drops out.
-        const batch = await pick(uow.trx, kind, parts, members);
-        const due = batch.filter((c) => !isHeld(c, held));
+        const batch = await pick(uow.trx, kind, pickParts, members);
+        const unheld = batch.filter((c) => !isHeld(c, held));
+        let due = unheld;
         const removed = await source.remove(uow.trx, due.map((c) => c.id), cutoff);
+        // What `remove` found no longer due under its locks was not due after all.
+        if (pickParts !== parts && removed.ids.length < due.length) {
+          const gone = new Set(removed.ids);
+          due = due.filter((c) => gone.has(c.id));
+        }
         if (removed.ids.length > 0) {
           await recordDeletion(uow.trx, {
             runId: runId ?? undefined,
@@ -260,7 +267,7 @@ async function sweepRule(
             finishedAt: deps.now().toISOString(),
           });
         }
-        return { batch, due, removed };
+        return { held: batch.length - unheld.length, due, removed };
       });
       // Intake busy for longer than the busy timeout is no reason to give up the run:
       // the batch was rolled back whole, and is tried again after a pause.
@@ -273,11 +280,11 @@ async function sweepRule(
           await sleep(100 * tries);
         }
       }
-      const { batch, due, removed } = outcome;
+      const { held, due, removed } = outcome;
       // Aim each batch at the time budget: short enough that intake waits little behind it.
       const took = performance.now() - locked;
       result.due += due.length;
-      result.held += batch.length - due.length;
+      result.held += held;
       noteOldest(due);
       for (const [t, c] of Object.entries(removed.counts)) result.counts[t] = (result.counts[t] ?? 0) + c;
       options.progress?.advance(rule.id, members.length);
