@@ -15,6 +15,8 @@
 //     page for those 30 days (with its comparison period) fetched sequentially by a
 //     signed-in sales account: p50/p99.
 //   - the tracker's size, gzipped.
+//   - the ingest's ceiling: the same load against bare node:http answering 202 in its own
+//     process (bench/bare-202.ts; BENCH_CEILING=0 skips it).
 // Targets: >= 20,000 events/s, rollup < 2 s, dashboard < 100 ms, tracker < 1,000 bytes.
 // A wrong answer fails the run (exit 1); a missed target is reported.
 //
@@ -65,6 +67,70 @@ const SECRET = randomBytes(32).toString('hex');
 const PASSWORD = 'lantern orbit velvet harbour 42';
 const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 const node = join(projectRoot, 'node_modules', '.bin', 'node');
+
+/** The ingest load: CONNECTIONS connections for DURATION s, each event from another client address. */
+async function ingestLoad(url: string): Promise<{ result: autocannon.Result; accepted: number; other: number }> {
+  let seq = 0;
+  let accepted = 0;
+  let other = 0;
+  const result = await new Promise<autocannon.Result>((resolve, reject) =>
+    autocannon(
+      {
+        url,
+        connections: CONNECTIONS,
+        duration: DURATION,
+        requests: [
+          {
+            method: 'POST',
+            path: '/api/event',
+            setupRequest: (req) => {
+              const n = ++seq;
+              return {
+                ...req,
+                headers: {
+                  'content-type': 'text/plain;charset=UTF-8',
+                  origin: url,
+                  'sec-fetch-site': 'same-origin',
+                  'user-agent': UA,
+                  'accept-language': 'en-GB',
+                  'x-forwarded-for': `${(n >>> 16) & 255 || 81}.${(n >>> 8) & 255}.${n & 255}.${(n * 7) & 255}`,
+                },
+                body: JSON.stringify({ p: PATHS[n % PATHS.length], r: n % 3 ? '' : 'https://www.google.com/', w: 'l' }),
+              };
+            },
+            onResponse: (status) => {
+              if (status === 202) accepted++;
+              else other++;
+            },
+          },
+        ],
+      },
+      (err, res) => (err ? reject(err) : resolve(res)),
+    ),
+  );
+  return { result, accepted, other };
+}
+
+/**
+ * What this machine can answer at all: a bare node:http server in its own process (the
+ * service's Node and V8 flags) that reads each body and answers 202, nothing else, driven
+ * by the same load. The service's ingest cannot beat it.
+ */
+async function ingestCeiling(serveFlags: string[]): Promise<{ rate: number; p99: number; cpuUs: number }> {
+  const port = await freePort();
+  const child = spawn(node, [...serveFlags, 'bench/bare-202.ts'], { cwd: projectRoot, env: { ...serveEnv, PATH: process.env.PATH ?? '', PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  children.add(child);
+  try {
+    const url = `http://127.0.0.1:${port}`;
+    await waitHealthy(url, child);
+    const cpu0 = cpuMs(child.pid!);
+    const { result, accepted } = await ingestLoad(url);
+    return { rate: accepted / DURATION, p99: result.latency.p99, cpuUs: ((cpuMs(child.pid!) - cpu0) * 1000) / Math.max(1, accepted) };
+  } finally {
+    child.kill('SIGKILL');
+    children.delete(child);
+  }
+}
 
 const children = new Set<ChildProcess>();
 process.on('exit', () => {
@@ -273,46 +339,9 @@ async function runOne(kind: string): Promise<void> {
 
     if (PARTS.has('ingest')) {
       // --- ingest ---
-      let seq = 0;
-      let accepted = 0;
-      let other = 0;
       const cpu0 = cpuMs(pid);
       const split0 = cpuSplitMs(pid);
-      const result = await new Promise<autocannon.Result>((resolve, reject) =>
-        autocannon(
-          {
-            url,
-            connections: CONNECTIONS,
-            duration: DURATION,
-            requests: [
-              {
-                method: 'POST',
-                path: '/api/event',
-                setupRequest: (req) => {
-                  const n = ++seq;
-                  return {
-                    ...req,
-                    headers: {
-                      'content-type': 'text/plain;charset=UTF-8',
-                      origin: url,
-                      'sec-fetch-site': 'same-origin',
-                      'user-agent': UA,
-                      'accept-language': 'en-GB',
-                      'x-forwarded-for': `${(n >>> 16) & 255 || 81}.${(n >>> 8) & 255}.${n & 255}.${(n * 7) & 255}`,
-                    },
-                    body: JSON.stringify({ p: PATHS[n % PATHS.length], r: n % 3 ? '' : 'https://www.google.com/', w: 'l' }),
-                  };
-                },
-                onResponse: (status) => {
-                  if (status === 202) accepted++;
-                  else other++;
-                },
-              },
-            ],
-          },
-          (err, res) => (err ? reject(err) : resolve(res)),
-        ),
-      );
+      const { result, accepted, other } = await ingestLoad(url);
       const cpu = cpuMs(pid) - cpu0;
       const split1 = cpuSplitMs(pid);
       const load = loadAverage();
@@ -321,6 +350,10 @@ async function runOne(kind: string): Promise<void> {
       const stored = await countRows(storage, 'analytics_event');
       const rate = accepted / DURATION;
       console.log(`${kind}: ingest, ${CONNECTIONS} connections ${DURATION} s: ${Math.round(rate).toLocaleString('en')} events/s answered 202 (target >= 20,000${rate >= 20_000 ? '' : ': MISSED'}), ${stored.toLocaleString('en')} stored, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, server CPU ${((cpu * 1000) / Math.max(1, accepted)).toFixed(0)} µs per event (user ${(((split1.user - split0.user) * 1000) / Math.max(1, accepted)).toFixed(0)}, system ${(((split1.system - split0.system) * 1000) / Math.max(1, accepted)).toFixed(0)}), peak RSS ${peak.toFixed(0)} MB (idle ${idle.toFixed(0)} MB), other answers ${other + result.errors}, load average ${load}`);
+      if (process.env.BENCH_CEILING !== '0') {
+        const c = await ingestCeiling(serveFlags);
+        console.log(`${kind}: ceiling on this machine, the same load against bare node:http answering 202 (bench/bare-202.ts): ${Math.round(c.rate).toLocaleString('en')} requests/s, p99 ${c.p99} ms, ${c.cpuUs.toFixed(0)} µs CPU per request; the service's ingest reached ${((rate / c.rate) * 100).toFixed(0)}% of it`);
+      }
       // autocannon stops counting at the deadline with up to one request per connection in
       // flight; the server still answers and stores those.
       if (stored < accepted || stored > accepted + CONNECTIONS) {
