@@ -1,48 +1,258 @@
 // Country from the client address, looked up in memory at ingest in a CC0 database shipped
 // as an npm package (@ip-location-db/geo-whois-asn-country-mmdb). The package has a file per
-// address family (IPv4 3.0 MB, IPv6 4.8 MB), each held as one buffer once the first address
-// of its family arrives: a site whose visitors all come over IPv4 never pays for the IPv6
-// table. The address is never written; only the two-letter code is kept.
+// address family (IPv4 3.0 MB, IPv6 4.8 MB). Holding those files as buffers cost ~8 MB of RSS,
+// most of it search-tree nodes, so at the first address of a family its file is read once and
+// flattened into a sorted table of range starts with a country index per range (adjacent
+// ranges of one country merged); the file is then dropped. Measured (2026-06 data):
+//   IPv4  ~80k ranges, 0.4 MB, built in ~0.3 s
+//   IPv6  ~70k ranges, 0.9 MB, built in ~0.6 s
+// A site whose visitors all come over IPv4 never builds the IPv6 table.
+// The address is never written; only the two-letter code is kept.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { Reader, type CountryResponse } from 'mmdb-lib';
+import ipaddr from 'ipaddr.js';
+import { Reader, type Response } from 'mmdb-lib';
 
 // ip-location-db's records are { country_code }, not MaxMind's shape.
-type Record = { country_code?: string };
+type CountryRecord = { country_code?: string };
+
+type Family = 'ipv4' | 'ipv6';
+
+/**
+ * Range starts as big-endian 32-bit words, `stride` per range (1 for IPv4, 2 for the high half
+ * of IPv6), sorted; `countries[index[i]]` is the code of range i ('' at 0 for no data). An
+ * index of countries.length sends the look-up on to `split`, ranges by all 128 bits.
+ */
+type RangeTable = {
+  stride: number;
+  starts: Uint32Array;
+  index: Uint8Array | Uint16Array;
+  countries: string[];
+  split: { starts: Uint32Array; index: Uint8Array | Uint16Array };
+};
 
 const require = createRequire(import.meta.url);
+const CODE = /^[A-Z]{2}$/;
+const MARKER = Buffer.from('\xAB\xCD\xEFMaxMind.com', 'latin1');
 
-// Decoded records by their offset in the file: a file holds one record per country, so the
-// reader need not decode (and allocate) one for every look-up. Bounded all the same.
-const MAX_RECORDS = 1000;
-function recordCache() {
-  const records = new Map<number, unknown>();
+function readNodes(db: Buffer, recordSize: number) {
+  switch (recordSize) {
+    case 24:
+      return { left: (n: number) => db.readUIntBE(n * 6, 3), right: (n: number) => db.readUIntBE(n * 6 + 3, 3) };
+    case 28:
+      return {
+        left: (n: number) => ((db[n * 7 + 3] & 0xf0) << 20) | db.readUIntBE(n * 7, 3),
+        right: (n: number) => ((db[n * 7 + 3] & 0x0f) << 24) | db.readUIntBE(n * 7 + 4, 3),
+      };
+    case 32:
+      return { left: (n: number) => db.readUInt32BE(n * 8), right: (n: number) => db.readUInt32BE(n * 8 + 4) };
+  }
+  throw new Error(`geo: unsupported mmdb record size ${recordSize}`);
+}
+
+/**
+ * Walks the file's search tree in address order and emits one range per change of country.
+ * Only the tree is read here; records are decoded by mmdb-lib, once per distinct record.
+ */
+export function buildRangeTable(db: Buffer, family: Family): RangeTable {
+  if (db.lastIndexOf(MARKER) < 0) throw new Error('geo: not a MaxMind DB file');
+  const reader = new Reader<Response>(db);
+  const { nodeCount, recordSize, ipVersion } = reader.metadata;
+  const { left, right } = readNodes(db, recordSize);
+  const bitLength = family === 'ipv4' ? 32 : 128;
+  if (family === 'ipv6' && ipVersion !== 6) throw new Error('geo: IPv6 lookups need an IPv6 database');
+
+  // An IPv6 database keeps IPv4 under ::/96, where mmdb-lib looks too.
+  let root = 0;
+  if (family === 'ipv4' && ipVersion === 6) {
+    for (let depth = 0; depth < 96 && root < nodeCount; depth++) root = left(root);
+  }
+
+  const countries = [''];
+  const countryIndex = new Map<string, number>([['', 0]]);
+  const indexByRecord = new Map<number, number>();
+  const prefix = new Uint32Array(4); // bits of the current path, the rest zero
+  const starts: number[] = [];
+  const index: number[] = [];
+
+  const addressOf = (words: Uint32Array) => {
+    if (family === 'ipv4') return ipaddr.fromByteArray([words[0] >>> 24, (words[0] >>> 16) & 255, (words[0] >>> 8) & 255, words[0] & 255]).toString();
+    const parts: number[] = [];
+    for (const word of words) parts.push(word >>> 16, word & 0xffff);
+    return new ipaddr.IPv6(parts).toString();
+  };
+
+  const countryOfRecord = (record: number, depth: number): number => {
+    const known = indexByRecord.get(record);
+    if (known !== undefined) return known;
+    // Any address of this network resolves to this record; its start is at hand.
+    const [data, prefixLength] = reader.getWithPrefixLength(addressOf(prefix));
+    if (prefixLength !== depth) throw new Error('geo: search tree walk disagrees with mmdb-lib');
+    const raw = (data as CountryRecord | null)?.country_code;
+    const code = typeof raw === 'string' && CODE.test(raw) ? raw : '';
+    let at = countryIndex.get(code);
+    if (at === undefined) {
+      at = countries.push(code) - 1;
+      countryIndex.set(code, at);
+    }
+    indexByRecord.set(record, at);
+    return at;
+  };
+
+  const emit = (country: number) => {
+    if (index.length > 0 && index[index.length - 1] === country) return;
+    starts.push(prefix[0], prefix[1], prefix[2], prefix[3]);
+    index.push(country);
+  };
+
+  const visit = (record: number, depth: number): void => {
+    if (record < nodeCount) {
+      // mmdb-lib stops at the last bit whatever the record says.
+      if (depth === bitLength) return emit(0);
+      const word = depth >>> 5;
+      const bit = 1 << (31 - (depth & 31));
+      visit(left(record), depth + 1);
+      prefix[word] |= bit;
+      visit(right(record), depth + 1);
+      prefix[word] &= ~bit;
+    } else {
+      emit(record === nodeCount ? 0 : countryOfRecord(record, depth));
+    }
+  };
+  visit(root, 0);
+
+  const indexType = (values: number[]) => (countries.length < 256 ? Uint8Array.from(values) : Uint16Array.from(values));
+  if (family === 'ipv4') {
+    const words = new Uint32Array(index.length);
+    for (let i = 0; i < index.length; i++) words[i] = starts[i * 4];
+    return { stride: 1, starts: words, index: indexType(index), countries, split: NO_SPLIT };
+  }
+  return splitAt64(starts, index, countries, indexType);
+}
+
+const NO_SPLIT = { starts: new Uint32Array(0), index: new Uint8Array(0) };
+
+/**
+ * Most IPv6 boundaries in the data fall on /64s, a few thousand do not. So the main table
+ * keys ranges by the high 64 bits; a /64 holding finer boundaries gets a marker there, and
+ * its ranges go, with all 128 bits, to a small side table.
+ */
+function splitAt64(
+  starts: number[],
+  index: number[],
+  countries: string[],
+  indexType: (values: number[]) => Uint8Array | Uint16Array,
+): RangeTable {
+  const marker = countries.length;
+  const mainStarts: number[] = [];
+  const mainIndex: number[] = [];
+  const sideStarts: number[] = [];
+  const sideIndex: number[] = [];
+  const pushMain = (hi0: number, hi1: number, country: number) => {
+    const last = mainIndex.length - 1;
+    if (last >= 0 && mainStarts[last * 2] === hi0 && mainStarts[last * 2 + 1] === hi1) {
+      mainIndex[last] = country; // a later range starts on the same /64
+      if (last === 0 || mainIndex[last - 1] !== country || country === marker) return;
+      mainStarts.length -= 2; // now the same country as the one before
+      mainIndex.length -= 1;
+      return;
+    }
+    if (last >= 0 && mainIndex[last] === country && country !== marker) return;
+    mainStarts.push(hi0, hi1);
+    mainIndex.push(country);
+  };
+
+  const ranges = index.length;
+  for (let i = 0; i < ranges; ) {
+    const hi0 = starts[i * 4];
+    const hi1 = starts[i * 4 + 1];
+    let end = i + 1; // ranges [i, end) start in this /64
+    while (end < ranges && starts[end * 4] === hi0 && starts[end * 4 + 1] === hi1) end++;
+    const aligned = starts[i * 4 + 2] === 0 && starts[i * 4 + 3] === 0;
+    if (end === i + 1 && aligned) {
+      pushMain(hi0, hi1, index[i]);
+      i = end;
+      continue;
+    }
+    pushMain(hi0, hi1, marker);
+    if (!aligned) sideStarts.push(hi0, hi1, 0, 0), sideIndex.push(index[i - 1]);
+    for (let r = i; r < end; r++) {
+      sideStarts.push(starts[r * 4], starts[r * 4 + 1], starts[r * 4 + 2], starts[r * 4 + 3]);
+      sideIndex.push(index[r]);
+    }
+    // The last range runs on into the next /64, unless the space ends here.
+    const next1 = (hi1 + 1) >>> 0;
+    const next0 = next1 === 0 ? hi0 + 1 : hi0;
+    if (next0 <= 0xffffffff) pushMain(next0 >>> 0, next1, index[end - 1]);
+    i = end;
+  }
   return {
-    get: (offset: number) => records.get(offset),
-    set: (offset: number, value: unknown) => {
-      if (records.size < MAX_RECORDS) records.set(offset, value);
-    },
+    stride: 2,
+    starts: Uint32Array.from(mainStarts),
+    index: indexType(mainIndex),
+    countries,
+    split: { starts: Uint32Array.from(sideStarts), index: indexType(sideIndex) },
   };
 }
 
-function load(family: 'ipv4' | 'ipv6'): Reader<CountryResponse> {
-  const file = require.resolve(`@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country-${family}.mmdb`);
-  return new Reader<CountryResponse>(readFileSync(file), { cache: recordCache() as never });
+/** Position of the last range whose start <= key (big-endian words); the first starts at 0. */
+function rangeAt(starts: Uint32Array, stride: number, key: Uint32Array): number {
+  let low = 0;
+  let high = starts.length / stride - 1;
+  while (low < high) {
+    const mid = (low + high + 1) >>> 1;
+    let cmp = 0;
+    for (let w = 0, at = mid * stride; w < stride && cmp === 0; w++, at++) cmp = starts[at] - key[w];
+    if (cmp <= 0) low = mid;
+    else high = mid - 1;
+  }
+  return low;
 }
 
-let v4: Reader<CountryResponse> | undefined;
-let v6: Reader<CountryResponse> | undefined;
-const CODE = /^[A-Z]{2}$/;
+/** Code of the range holding `key` (big-endian words: 1 for IPv4, 4 for IPv6). */
+export function lookup(table: RangeTable, key: Uint32Array): string {
+  let at = table.index[rangeAt(table.starts, table.stride, key)];
+  if (at === table.countries.length) at = table.split.index[rangeAt(table.split.starts, 4, key)];
+  return table.countries[at];
+}
 
-/** ISO 3166-1 alpha-2 code, or '' when unknown (private, loopback, unlisted). */
+function load(family: Family): RangeTable {
+  const file = require.resolve(`@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country-${family}.mmdb`);
+  return buildRangeTable(readFileSync(file), family);
+}
+
+let v4: RangeTable | undefined;
+let v6: RangeTable | undefined;
+const key = new Uint32Array(4);
+
+/** ISO 3166-1 alpha-2 code, or '' when unknown (private, loopback, unlisted, unparsable). */
 export function countryOf(address: string): string {
-  const ip = address.startsWith('::ffff:') ? address.slice(7) : address;
-  try {
-    // mmdb-lib checks the address itself (and throws for one it cannot read).
-    const reader = ip.includes(':') ? (v6 ??= load('ipv6')) : (v4 ??= load('ipv4'));
-    const code = (reader.get(ip) as Record | null)?.country_code;
-    return typeof code === 'string' && CODE.test(code) ? code : '';
-  } catch {
-    return ''; // not an address mmdb-lib can read
+  let ip = parse(address);
+  if (ip instanceof ipaddr.IPv6 && ip.isIPv4MappedAddress()) ip = ip.toIPv4Address();
+  if (!ip || NO_COUNTRY.has(ip.range())) return '';
+  if (ip instanceof ipaddr.IPv4) {
+    const [a, b, c, d] = ip.octets;
+    key[0] = ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
+    return lookup((v4 ??= load('ipv4')), key);
   }
+  const parts = ip.parts;
+  for (let w = 0; w < 4; w++) key[w] = ((parts[2 * w] << 16) | parts[2 * w + 1]) >>> 0;
+  return lookup((v6 ??= load('ipv6')), key);
+}
+
+// Addresses that never leave a site or a provider's network: the data names a country for
+// some of them (192.168.0.0/16 and 172.16.0.0/12 as AU), which would be wrong for every
+// visitor seen through a proxy on such a network.
+const NO_COUNTRY = new Set(['unspecified', 'loopback', 'private', 'linkLocal', 'uniqueLocal', 'carrierGradeNat']);
+
+function parse(address: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
+  try {
+    // Tried by family: ipaddr.js's IPv4 patterns take ~15 µs to refuse an IPv6 string.
+    if (address.includes(':')) return ipaddr.IPv6.parse(address);
+    // Dotted quads only: ipaddr.js also reads '127.1' or '0x7f.0.0.1'.
+    if (ipaddr.IPv4.isValidFourPartDecimal(address)) return ipaddr.IPv4.parse(address);
+  } catch {
+    // not an address
+  }
+  return undefined;
 }
