@@ -18,6 +18,25 @@ type CountryRecord = { country_code?: string };
 
 type Family = 'ipv4' | 'ipv6';
 
+// Addresses that never leave a site or a provider's network have no country, though the data
+// names one for some (172.16.0.0/12 and 192.168.0.0/16 as AU): that would be every visitor's
+// country when seen through a proxy on such a network. Written into the tables as no data.
+type LocalNetwork = { prefix: Uint32Array; length: number };
+const localNetworks = (cidrs: string[]): LocalNetwork[] =>
+  cidrs.map((cidr) => {
+    const [address, length] = ipaddr.parseCIDR(cidr);
+    const bytes = address.toByteArray();
+    const prefix = new Uint32Array(4);
+    bytes.forEach((byte, i) => (prefix[i >>> 2] |= byte << (24 - 8 * (i & 3))));
+    return { prefix, length };
+  });
+const LOCAL = {
+  // unspecified, RFC 1918, shared (CGNAT), loopback, link-local
+  ipv4: localNetworks(['0.0.0.0/8', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16']),
+  // unspecified, loopback, unique local, link-local
+  ipv6: localNetworks(['::/128', '::1/128', 'fc00::/7', 'fe80::/10']),
+};
+
 /**
  * Range starts as big-endian 32-bit words, `stride` per range (1 for IPv4, 2 for the high half
  * of IPv6), sorted; `countries[index[i]]` is the code of range i ('' at 0 for no data). An
@@ -105,21 +124,26 @@ export function buildRangeTable(db: Buffer, family: Family): RangeTable {
     index.push(country);
   };
 
-  const visit = (record: number, depth: number): void => {
-    if (record < nodeCount) {
-      // mmdb-lib stops at the last bit whatever the record says.
-      if (depth === bitLength) return emit(0);
-      const word = depth >>> 5;
-      const bit = 1 << (31 - (depth & 31));
-      visit(left(record), depth + 1);
-      prefix[word] |= bit;
-      visit(right(record), depth + 1);
-      prefix[word] &= ~bit;
-    } else {
-      emit(record === nodeCount ? 0 : countryOfRecord(record, depth));
+  // `near`: the local networks the current prefix could still fall in (or already does).
+  const visit = (record: number, depth: number, near: LocalNetwork[], leafDepth = depth): void => {
+    if (near.length > 0 && near.some((network) => network.length <= depth)) return emit(0);
+    if (record >= nodeCount && near.length === 0) {
+      return emit(record === nodeCount ? 0 : countryOfRecord(record, leafDepth));
     }
+    // mmdb-lib stops at the last bit whatever the record says.
+    if (depth === bitLength) return emit(0);
+    // A node, or a record whose network holds a local one and is split around it.
+    const isNode = record < nodeCount;
+    const word = depth >>> 5;
+    const bit = 1 << (31 - (depth & 31));
+    const nearRight = near.length === 0 ? near : near.filter((network) => network.prefix[word] & bit);
+    const nearLeft = near.length === 0 ? near : near.filter((network) => !(network.prefix[word] & bit));
+    visit(isNode ? left(record) : record, depth + 1, nearLeft, isNode ? depth + 1 : leafDepth);
+    prefix[word] |= bit;
+    visit(isNode ? right(record) : record, depth + 1, nearRight, isNode ? depth + 1 : leafDepth);
+    prefix[word] &= ~bit;
   };
-  visit(root, 0);
+  visit(root, 0, LOCAL[family]);
 
   const indexType = (values: number[]) => (countries.length < 256 ? Uint8Array.from(values) : Uint16Array.from(values));
   if (family === 'ipv4') {
@@ -229,7 +253,7 @@ const key = new Uint32Array(4);
 export function countryOf(address: string): string {
   let ip = parse(address);
   if (ip instanceof ipaddr.IPv6 && ip.isIPv4MappedAddress()) ip = ip.toIPv4Address();
-  if (!ip || NO_COUNTRY.has(ip.range())) return '';
+  if (!ip) return '';
   if (ip instanceof ipaddr.IPv4) {
     const [a, b, c, d] = ip.octets;
     key[0] = ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
@@ -239,11 +263,6 @@ export function countryOf(address: string): string {
   for (let w = 0; w < 4; w++) key[w] = ((parts[2 * w] << 16) | parts[2 * w + 1]) >>> 0;
   return lookup((v6 ??= load('ipv6')), key);
 }
-
-// Addresses that never leave a site or a provider's network: the data names a country for
-// some of them (192.168.0.0/16 and 172.16.0.0/12 as AU), which would be wrong for every
-// visitor seen through a proxy on such a network.
-const NO_COUNTRY = new Set(['unspecified', 'loopback', 'private', 'linkLocal', 'uniqueLocal', 'carrierGradeNat']);
 
 function parse(address: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
   try {
