@@ -40,14 +40,14 @@ const LOCAL = {
 /**
  * Range starts as big-endian 32-bit words, `stride` per range (1 for IPv4, 2 for the high half
  * of IPv6), sorted; `countries[index[i]]` is the code of range i ('' at 0 for no data). An
- * index of countries.length sends the look-up on to `split`, ranges by all 128 bits.
+ * index of SPLIT sends the look-up on to `split`, ranges by all 128 bits.
  */
 type RangeTable = {
   stride: number;
   starts: Uint32Array;
-  index: Uint8Array | Uint16Array;
+  index: Uint8Array;
   countries: string[];
-  split: { starts: Uint32Array; index: Uint8Array | Uint16Array };
+  split: { starts: Uint32Array; index: Uint8Array };
 };
 
 const require = createRequire(import.meta.url);
@@ -91,8 +91,6 @@ export function buildRangeTable(db: Buffer, family: Family): RangeTable {
   const countryIndex = new Map<string, number>([['', 0]]);
   const indexByRecord = new Map<number, number>();
   const prefix = new Uint32Array(4); // bits of the current path, the rest zero
-  const starts: number[] = [];
-  const index: number[] = [];
 
   const addressOf = (words: Uint32Array) => {
     if (family === 'ipv4') return ipaddr.fromByteArray([words[0] >>> 24, (words[0] >>> 16) & 255, (words[0] >>> 8) & 255, words[0] & 255]).toString();
@@ -118,10 +116,14 @@ export function buildRangeTable(db: Buffer, family: Family): RangeTable {
     return at;
   };
 
+  // The tree is walked twice: to count the ranges, then to fill arrays of that exact size.
+  // Growing arrays instead left their discarded copies in the RSS (JS arrays: tens of MB).
+  let ranges: Ranges4 | Ranges6 = family === 'ipv4' ? new Ranges4() : new Ranges6();
+  let previous = -1;
   const emit = (country: number) => {
-    if (index.length > 0 && index[index.length - 1] === country) return;
-    starts.push(prefix[0], prefix[1], prefix[2], prefix[3]);
-    index.push(country);
+    if (country === previous) return; // same country as the range before: one range
+    previous = country;
+    ranges.add(prefix, country);
   };
 
   // `near`: the local networks the current prefix could still fall in (or already does).
@@ -144,79 +146,143 @@ export function buildRangeTable(db: Buffer, family: Family): RangeTable {
     prefix[word] &= ~bit;
   };
   visit(root, 0, LOCAL[family]);
+  ranges.finish();
+  ranges = ranges instanceof Ranges4 ? new Ranges4(ranges) : new Ranges6(ranges);
+  previous = -1;
+  visit(root, 0, LOCAL[family]);
 
-  const indexType = (values: number[]) => (countries.length < 256 ? Uint8Array.from(values) : Uint16Array.from(values));
-  if (family === 'ipv4') {
-    const words = new Uint32Array(index.length);
-    for (let i = 0; i < index.length; i++) words[i] = starts[i * 4];
-    return { stride: 1, starts: words, index: indexType(index), countries, split: NO_SPLIT };
-  }
-  return splitAt64(starts, index, countries, indexType);
+  ranges.finish();
+  if (countries.length > SPLIT) throw new Error('geo: more countries than a byte can index');
+  return { ...ranges.done(), countries };
 }
 
-const NO_SPLIT = { starts: new Uint32Array(0), index: new Uint8Array(0) };
+// Index value that sends an IPv6 look-up on to the side table.
+const SPLIT = 255;
+
+/** Values written in order; without an array only counted, to size the next one. */
+class Column<A extends Uint8Array | Uint32Array> {
+  length = 0;
+  readonly values: A | undefined;
+  constructor(values?: A) {
+    this.values = values;
+  }
+  push(value: number) {
+    if (this.values) this.values[this.length] = value;
+    this.length++;
+  }
+  done(): A {
+    if (this.values?.length !== this.length) throw new Error('geo: the second walk disagrees with the first');
+    return this.values;
+  }
+}
+const sized = (counted: Column<Uint32Array | Uint8Array> | undefined, make: (size: number) => Uint32Array) => new Column(counted && make(counted.length));
+const sizedBytes = (counted: Column<Uint32Array | Uint8Array> | undefined) => new Column(counted && new Uint8Array(counted.length));
+const words = (size: number) => new Uint32Array(size);
+
+class Ranges4 {
+  readonly starts: Column<Uint32Array>;
+  readonly index: Column<Uint8Array>;
+  constructor(counted?: Ranges4) {
+    this.starts = sized(counted?.starts, words);
+    this.index = sizedBytes(counted?.index);
+  }
+  add(prefix: Uint32Array, country: number) {
+    this.starts.push(prefix[0]);
+    this.index.push(country);
+  }
+  finish() {}
+  done() {
+    return { stride: 1, starts: this.starts.done(), index: this.index.done(), split: { starts: new Uint32Array(0), index: new Uint8Array(0) } };
+  }
+}
 
 /**
  * Most IPv6 boundaries in the data fall on /64s, a few thousand do not. So the main table
- * keys ranges by the high 64 bits; a /64 holding finer boundaries gets a marker there, and
- * its ranges go, with all 128 bits, to a small side table.
+ * keys ranges by the high 64 bits; a /64 holding finer boundaries gets SPLIT there, and its
+ * ranges go, with all 128 bits, to a small side table. Ranges arrive in order and are held
+ * back only while they start in the same /64.
  */
-function splitAt64(
-  starts: number[],
-  index: number[],
-  countries: string[],
-  indexType: (values: number[]) => Uint8Array | Uint16Array,
-): RangeTable {
-  const marker = countries.length;
-  const mainStarts: number[] = [];
-  const mainIndex: number[] = [];
-  const sideStarts: number[] = [];
-  const sideIndex: number[] = [];
-  const pushMain = (hi0: number, hi1: number, country: number) => {
-    const last = mainIndex.length - 1;
-    if (last >= 0 && mainStarts[last * 2] === hi0 && mainStarts[last * 2 + 1] === hi1) {
-      mainIndex[last] = country; // a later range starts on the same /64
-      if (last === 0 || mainIndex[last - 1] !== country || country === marker) return;
-      mainStarts.length -= 2; // now the same country as the one before
-      mainIndex.length -= 1;
-      return;
-    }
-    if (last >= 0 && mainIndex[last] === country && country !== marker) return;
-    mainStarts.push(hi0, hi1);
-    mainIndex.push(country);
-  };
+class Ranges6 {
+  readonly mainStarts: Column<Uint32Array>;
+  readonly mainIndex: Column<Uint8Array>;
+  readonly sideStarts: Column<Uint32Array>;
+  readonly sideIndex: Column<Uint8Array>;
+  private lastMain = -1;
+  private groupHi0 = -1;
+  private groupHi1 = -1;
+  private group: number[] = []; // low words and country of each range starting in this /64
+  private countryBefore = 0; // of the range before the group
+  private continuation: [number, number, number] | undefined; // next /64 after a split one
 
-  const ranges = index.length;
-  for (let i = 0; i < ranges; ) {
-    const hi0 = starts[i * 4];
-    const hi1 = starts[i * 4 + 1];
-    let end = i + 1; // ranges [i, end) start in this /64
-    while (end < ranges && starts[end * 4] === hi0 && starts[end * 4 + 1] === hi1) end++;
-    const aligned = starts[i * 4 + 2] === 0 && starts[i * 4 + 3] === 0;
-    if (end === i + 1 && aligned) {
-      pushMain(hi0, hi1, index[i]);
-      i = end;
-      continue;
-    }
-    pushMain(hi0, hi1, marker);
-    if (!aligned) sideStarts.push(hi0, hi1, 0, 0), sideIndex.push(index[i - 1]);
-    for (let r = i; r < end; r++) {
-      sideStarts.push(starts[r * 4], starts[r * 4 + 1], starts[r * 4 + 2], starts[r * 4 + 3]);
-      sideIndex.push(index[r]);
-    }
-    // The last range runs on into the next /64, unless the space ends here.
-    const next1 = (hi1 + 1) >>> 0;
-    const next0 = next1 === 0 ? hi0 + 1 : hi0;
-    if (next0 <= 0xffffffff) pushMain(next0 >>> 0, next1, index[end - 1]);
-    i = end;
+  constructor(counted?: Ranges6) {
+    this.mainStarts = sized(counted?.mainStarts, words);
+    this.mainIndex = sizedBytes(counted?.mainIndex);
+    this.sideStarts = sized(counted?.sideStarts, words);
+    this.sideIndex = sizedBytes(counted?.sideIndex);
   }
-  return {
-    stride: 2,
-    starts: Uint32Array.from(mainStarts),
-    index: indexType(mainIndex),
-    countries,
-    split: { starts: Uint32Array.from(sideStarts), index: indexType(sideIndex) },
-  };
+
+  add(prefix: Uint32Array, country: number) {
+    if (prefix[0] !== this.groupHi0 || prefix[1] !== this.groupHi1) {
+      this.flush();
+      this.groupHi0 = prefix[0];
+      this.groupHi1 = prefix[1];
+    }
+    this.group.push(prefix[2], prefix[3], country);
+  }
+
+  private pushMain(hi0: number, hi1: number, country: number) {
+    if (country === this.lastMain && country !== SPLIT) return;
+    this.mainStarts.push(hi0);
+    this.mainStarts.push(hi1);
+    this.mainIndex.push(country);
+    this.lastMain = country;
+  }
+
+  private pushSide(hi0: number, hi1: number, lo0: number, lo1: number, country: number) {
+    this.sideStarts.push(hi0);
+    this.sideStarts.push(hi1);
+    this.sideStarts.push(lo0);
+    this.sideStarts.push(lo1);
+    this.sideIndex.push(country);
+  }
+
+  private flush() {
+    const { group } = this;
+    if (group.length === 0) return;
+    const { groupHi0: hi0, groupHi1: hi1 } = this;
+    // A split /64 before this one runs on into the next, unless this group starts there.
+    if (this.continuation && (this.continuation[0] !== hi0 || this.continuation[1] !== hi1)) this.pushMain(...this.continuation);
+    this.continuation = undefined;
+    const last = group[group.length - 1];
+    const aligned = group[0] === 0 && group[1] === 0;
+    if (group.length === 3 && aligned) {
+      this.pushMain(hi0, hi1, last);
+    } else {
+      this.pushMain(hi0, hi1, SPLIT);
+      if (!aligned) this.pushSide(hi0, hi1, 0, 0, this.countryBefore);
+      for (let at = 0; at < group.length; at += 3) this.pushSide(hi0, hi1, group[at], group[at + 1], group[at + 2]);
+      const next1 = (hi1 + 1) >>> 0;
+      const next0 = next1 === 0 ? hi0 + 1 : hi0;
+      if (next0 <= 0xffffffff) this.continuation = [next0, next1, last];
+    }
+    this.countryBefore = last;
+    group.length = 0;
+  }
+
+  finish() {
+    this.flush();
+    if (this.continuation) this.pushMain(...this.continuation);
+    this.continuation = undefined;
+  }
+
+  done() {
+    return {
+      stride: 2,
+      starts: this.mainStarts.done(),
+      index: this.mainIndex.done(),
+      split: { starts: this.sideStarts.done(), index: this.sideIndex.done() },
+    };
+  }
 }
 
 /** Position of the last range whose start <= key (big-endian words); the first starts at 0. */
@@ -236,7 +302,7 @@ function rangeAt(starts: Uint32Array, stride: number, key: Uint32Array): number 
 /** Code of the range holding `key` (big-endian words: 1 for IPv4, 4 for IPv6). */
 export function lookup(table: RangeTable, key: Uint32Array): string {
   let at = table.index[rangeAt(table.starts, table.stride, key)];
-  if (at === table.countries.length) at = table.split.index[rangeAt(table.split.starts, 4, key)];
+  if (at === SPLIT) at = table.split.index[rangeAt(table.split.starts, 4, key)];
   return table.countries[at];
 }
 
