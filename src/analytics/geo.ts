@@ -72,7 +72,7 @@ function readNodes(db: Buffer, recordSize: number) {
  * Walks the file's search tree in address order and emits one range per change of country.
  * Only the tree is read here; records are decoded by mmdb-lib, once per distinct record.
  */
-export function buildRangeTable(db: Buffer, family: Family): RangeTable {
+function buildRangeTable(db: Buffer, family: Family): RangeTable {
   if (db.lastIndexOf(MARKER) < 0) throw new Error('geo: not a MaxMind DB file');
   const reader = new Reader<Response>(db);
   const { nodeCount, recordSize, ipVersion } = reader.metadata;
@@ -174,16 +174,16 @@ class Column<A extends Uint8Array | Uint32Array> {
     return this.values;
   }
 }
-const sized = (counted: Column<Uint32Array | Uint8Array> | undefined, make: (size: number) => Uint32Array) => new Column(counted && make(counted.length));
-const sizedBytes = (counted: Column<Uint32Array | Uint8Array> | undefined) => new Column(counted && new Uint8Array(counted.length));
-const words = (size: number) => new Uint32Array(size);
+// A column for the first walk, or one the size of what the first walk counted.
+const words = (counted?: Column<Uint32Array>) => new Column(counted && new Uint32Array(counted.length));
+const bytes = (counted?: Column<Uint8Array>) => new Column(counted && new Uint8Array(counted.length));
 
 class Ranges4 {
   readonly starts: Column<Uint32Array>;
   readonly index: Column<Uint8Array>;
   constructor(counted?: Ranges4) {
-    this.starts = sized(counted?.starts, words);
-    this.index = sizedBytes(counted?.index);
+    this.starts = words(counted?.starts);
+    this.index = bytes(counted?.index);
   }
   add(prefix: Uint32Array, country: number) {
     this.starts.push(prefix[0]);
@@ -214,10 +214,10 @@ class Ranges6 {
   private continuation: [number, number, number] | undefined; // next /64 after a split one
 
   constructor(counted?: Ranges6) {
-    this.mainStarts = sized(counted?.mainStarts, words);
-    this.mainIndex = sizedBytes(counted?.mainIndex);
-    this.sideStarts = sized(counted?.sideStarts, words);
-    this.sideIndex = sizedBytes(counted?.sideIndex);
+    this.mainStarts = words(counted?.mainStarts);
+    this.mainIndex = bytes(counted?.mainIndex);
+    this.sideStarts = words(counted?.sideStarts);
+    this.sideIndex = bytes(counted?.sideIndex);
   }
 
   add(prefix: Uint32Array, country: number) {
@@ -299,7 +299,7 @@ function rangeAt(starts: Uint32Array, stride: number, key: Uint32Array): number 
 }
 
 /** Code of the range holding `key` (big-endian words: 1 for IPv4, 4 for IPv6). */
-export function lookup(table: RangeTable, key: Uint32Array): string {
+function lookup(table: RangeTable, key: Uint32Array): string {
   let at = table.index[rangeAt(table.starts, table.stride, key)];
   if (at === SPLIT) at = table.split.index[rangeAt(table.split.starts, 4, key)];
   return table.countries[at];
