@@ -1,293 +1,121 @@
-// Country from the client address, looked up in memory at ingest in a CC0 database shipped
-// as an npm package (@ip-location-db/geo-whois-asn-country-mmdb), a file per address family
-// (IPv4 3.0 MB, IPv6 4.8 MB). At the first address of a family its file is read once, its
-// search tree flattened into sorted range starts with a one-byte country index per range
-// (neighbours of one country merged), and the file dropped. Measured on the 2026-06 data:
-//   IPv4  341,574 ranges, 1.71 MB (Uint32 starts + Uint8 index), built in ~0.1-0.2 s
-//   IPv6  268,349 ranges by the high 64 bits + 8,885 finer ones, 2.57 MB, built in ~0.2-0.3 s
-// (the files held as buffers were 3.0 and 4.8 MB). A site whose visitors all come over IPv4
-// never builds the IPv6 table. The address is never written; only the two-letter code is kept.
-import { readFileSync } from 'node:fs';
+// Country from the client address, looked up at ingest in a CC0 database shipped as an npm
+// package (@ip-location-db/geo-whois-asn-country-mmdb), a file per address family. Each
+// family's search tree is flattened once, outside the service (geo-tables.ts: run by
+// scripts/ensure-setup.mjs before start and test), into a table file of sorted range starts
+// and a one-byte country index per range, cut into fixed-size blocks. The service keeps only
+// the first start of each block (the fences) and the country list in memory; a look-up finds
+// the block among the fences and reads that one block with one pread from the file, which
+// the OS page cache holds (not counted in the process's RSS; mmap would be). Measured on the
+// 2026-06 data, 1 KB blocks:
+//   IPv4  341,574 ranges, 1.7 MB file, fences 6.7 KB
+//   IPv6  268,349 ranges by the high 64 bits + 8,885 finer ones (a side table in the same
+//         file, looked up with a second read), 2.6 MB file, fences 19 + 2.4 KB
+// The address is never written; only the two-letter code is kept.
+import { spawn } from 'node:child_process';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { endianness } from 'node:os';
+import { dirname, extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import ipaddr from 'ipaddr.js';
-import { Reader, type Response } from 'mmdb-lib';
+import { projectRoot } from '../config.ts';
 
-// ip-location-db's records are { country_code }, not MaxMind's shape.
-type CountryRecord = { country_code?: string };
+export type Family = 'ipv4' | 'ipv6';
 
-type Family = 'ipv4' | 'ipv6';
-
-// Addresses that never leave a site or a provider's network have no country, though the data
-// names one for some (172.16.0.0/12 and 192.168.0.0/16 as AU): that would be every visitor's
-// country when seen through a proxy on such a network. Written into the tables as no data.
-type LocalNetwork = { prefix: Uint32Array; length: number };
-const localNetworks = (cidrs: string[]): LocalNetwork[] =>
-  cidrs.map((cidr) => {
-    const [address, length] = ipaddr.parseCIDR(cidr);
-    const bytes = address.toByteArray();
-    const prefix = new Uint32Array(4);
-    bytes.forEach((byte, i) => (prefix[i >>> 2] |= byte << (24 - 8 * (i & 3))));
-    return { prefix, length };
-  });
-const LOCAL = {
-  // unspecified, RFC 1918, shared (CGNAT), loopback, link-local
-  ipv4: localNetworks(['0.0.0.0/8', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16']),
-  // unspecified, loopback, unique local, link-local
-  ipv6: localNetworks(['::/128', '::1/128', 'fc00::/7', 'fe80::/10']),
-};
+/** Bumped whenever the table file layout changes: it is part of the file name. */
+export const TABLE_FORMAT = 1;
+export const TABLE_MAGIC = 'LTGEOTAB';
+// Index value that sends an IPv6 look-up on to the side table.
+export const SPLIT = 255;
 
 /**
- * Range starts as big-endian 32-bit words, `stride` per range (1 for IPv4, 2 for the high half
- * of IPv6), sorted; `countries[index[i]]` is the code of range i ('' at 0 for no data). An
- * index of SPLIT sends the look-up on to `split`, ranges by all 128 bits.
+ * The file's JSON header, after the magic and its byte length. Offsets are from the file's
+ * start; `fences` holds `stride` words per block, `data` the blocks, each `blockBytes` long:
+ * `perBlock` starts (`stride` words each) then their `perBlock` country indexes. Words are
+ * in the byte order of the machine that built the file (`endianness`): the file is a cache.
  */
-type RangeTable = {
-  stride: number;
-  starts: Uint32Array;
-  index: Uint8Array;
-  countries: string[];
-  split: { starts: Uint32Array; index: Uint8Array };
+export type TableHeader = {
+  format: number;
+  family: Family;
+  source: string; // the mmdb package's version
+  endianness: 'LE' | 'BE';
+  blockBytes: number;
+  countries: string[]; // '' at 0 for no data
+  tables: { stride: number; count: number; perBlock: number; blocks: number; fences: number; data: number }[];
 };
 
 const require = createRequire(import.meta.url);
-const CODE = /^[A-Z]{2}$/;
-const MARKER = Buffer.from('\xAB\xCD\xEFMaxMind.com', 'latin1');
+const MMDB_PACKAGE = '@ip-location-db/geo-whois-asn-country-mmdb';
 
-function readNodes(db: Buffer, recordSize: number) {
-  switch (recordSize) {
-    case 24:
-      return { left: (n: number) => db.readUIntBE(n * 6, 3), right: (n: number) => db.readUIntBE(n * 6 + 3, 3) };
-    case 28:
-      return {
-        left: (n: number) => ((db[n * 7 + 3] & 0xf0) << 20) | db.readUIntBE(n * 7, 3),
-        right: (n: number) => ((db[n * 7 + 3] & 0x0f) << 24) | db.readUIntBE(n * 7 + 4, 3),
-      };
-    case 32:
-      return { left: (n: number) => db.readUInt32BE(n * 8), right: (n: number) => db.readUInt32BE(n * 8 + 4) };
-  }
-  throw new Error(`geo: unsupported mmdb record size ${recordSize}`);
+export function mmdbFile(family: Family): string {
+  return require.resolve(`${MMDB_PACKAGE}/geo-whois-asn-country-${family}.mmdb`);
 }
 
-/**
- * Walks the file's search tree in address order and emits one range per change of country.
- * Only the tree is read here; records are decoded by mmdb-lib, once per distinct record.
- */
-function buildRangeTable(db: Buffer, family: Family): RangeTable {
-  if (db.lastIndexOf(MARKER) < 0) throw new Error('geo: not a MaxMind DB file');
-  const reader = new Reader<Response>(db);
-  const { nodeCount, recordSize, ipVersion } = reader.metadata;
-  const { left, right } = readNodes(db, recordSize);
-  const bitLength = family === 'ipv4' ? 32 : 128;
-  if (family === 'ipv6' && ipVersion !== 6) throw new Error('geo: IPv6 lookups need an IPv6 database');
+let mmdbVersion: string | undefined;
+export function sourceVersion(): string {
+  return (mmdbVersion ??= (JSON.parse(readFileSync(join(dirname(mmdbFile('ipv4')), 'package.json'), 'utf8')) as { version: string }).version);
+}
 
-  // An IPv6 database keeps IPv4 under ::/96, where mmdb-lib looks too.
-  let root = 0;
-  if (family === 'ipv4' && ipVersion === 6) {
-    for (let depth = 0; depth < 96 && root < nodeCount; depth++) root = left(root);
-  }
+export const defaultCacheDir = (): string => join(projectRoot, 'node_modules', '.cache', 'lumetrax-geo');
 
-  const countries = [''];
-  const countryIndex = new Map<string, number>([['', 0]]);
-  const indexByRecord = new Map<number, number>();
-  const prefix = new Uint32Array(4); // bits of the current path, the rest zero
+/** e.g. ipv4-2.3.2026061719-v1.bin: a new package version or layout never reads an old file. */
+export function tableFile(family: Family, cacheDir: string): string {
+  return join(cacheDir, `${family}-${sourceVersion()}-v${TABLE_FORMAT}.bin`);
+}
 
-  const addressOf = (words: Uint32Array) => {
-    if (family === 'ipv4') return ipaddr.fromByteArray([words[0] >>> 24, (words[0] >>> 16) & 255, (words[0] >>> 8) & 255, words[0] & 255]).toString();
-    const parts: number[] = [];
-    for (const word of words) parts.push(word >>> 16, word & 0xffff);
-    return new ipaddr.IPv6(parts).toString();
-  };
+type BlockTable = {
+  stride: number;
+  count: number;
+  perBlock: number;
+  blocks: number;
+  fences: Uint32Array;
+  data: number;
+  // Views of the file's one reused block buffer.
+  starts: Uint32Array;
+  index: Uint8Array;
+};
 
-  const countryOfRecord = (record: number, depth: number): number => {
-    const known = indexByRecord.get(record);
-    if (known !== undefined) return known;
-    // Any address of this network resolves to this record; its start is at hand.
-    const [data, prefixLength] = reader.getWithPrefixLength(addressOf(prefix));
-    if (prefixLength !== depth) throw new Error('geo: search tree walk disagrees with mmdb-lib');
-    const raw = (data as CountryRecord | null)?.country_code;
-    const code = typeof raw === 'string' && CODE.test(raw) ? raw : '';
-    let at = countryIndex.get(code);
-    if (at === undefined) {
-      at = countries.push(code) - 1;
-      countryIndex.set(code, at);
+type OpenTable = { fd: number; block: Uint8Array; countries: string[]; main: BlockTable; side: BlockTable | undefined };
+
+function readExactly(fd: number, into: Uint8Array, position: number): void {
+  if (readSync(fd, into, 0, into.byteLength, position) !== into.byteLength) throw new Error('geo: table file is truncated');
+}
+
+/** Opens and checks a table file; throws when it is missing, from elsewhere or cut short. */
+export function openTable(family: Family, path: string): OpenTable {
+  const fd = openSync(path, 'r');
+  try {
+    const head = new Uint8Array(12);
+    readExactly(fd, head, 0);
+    const headText = Buffer.from(head.buffer);
+    if (headText.toString('latin1', 0, 8) !== TABLE_MAGIC) throw new Error('geo: not a table file');
+    const json = Buffer.alloc(headText.readUInt32LE(8));
+    readExactly(fd, json, 12);
+    const header = JSON.parse(json.toString('utf8')) as TableHeader;
+    if (header.format !== TABLE_FORMAT || header.family !== family || header.source !== sourceVersion() || header.endianness !== endianness()) {
+      throw new Error('geo: table file from another version or machine');
     }
-    indexByRecord.set(record, at);
-    return at;
-  };
-
-  // The tree is walked twice: to count the ranges, then to fill arrays of that exact size.
-  // Growing arrays instead left their discarded copies in the RSS (JS arrays: tens of MB).
-  let ranges: Ranges4 | Ranges6 = family === 'ipv4' ? new Ranges4() : new Ranges6();
-  let previous = -1;
-  const emit = (country: number) => {
-    if (country === previous) return; // same country as the range before: one range
-    previous = country;
-    ranges.add(prefix, country);
-  };
-
-  // `near`: the local networks the current prefix could still fall in (or already does).
-  const visit = (record: number, depth: number, near: LocalNetwork[], leafDepth = depth): void => {
-    if (near.length > 0 && near.some((network) => network.length <= depth)) return emit(0);
-    if (record >= nodeCount && near.length === 0) {
-      return emit(record === nodeCount ? 0 : countryOfRecord(record, leafDepth));
-    }
-    // mmdb-lib stops at the last bit whatever the record says.
-    if (depth === bitLength) return emit(0);
-    // A node, or a record whose network holds a local one and is split around it.
-    const isNode = record < nodeCount;
-    const word = depth >>> 5;
-    const bit = 1 << (31 - (depth & 31));
-    const nearRight = near.length === 0 ? near : near.filter((network) => network.prefix[word] & bit);
-    const nearLeft = near.length === 0 ? near : near.filter((network) => !(network.prefix[word] & bit));
-    visit(isNode ? left(record) : record, depth + 1, nearLeft, isNode ? depth + 1 : leafDepth);
-    prefix[word] |= bit;
-    visit(isNode ? right(record) : record, depth + 1, nearRight, isNode ? depth + 1 : leafDepth);
-    prefix[word] &= ~bit;
-  };
-  visit(root, 0, LOCAL[family]);
-  ranges.finish();
-  ranges = ranges instanceof Ranges4 ? new Ranges4(ranges) : new Ranges6(ranges);
-  previous = -1;
-  visit(root, 0, LOCAL[family]);
-
-  ranges.finish();
-  if (countries.length > SPLIT) throw new Error('geo: more countries than a byte can index');
-  return { ...ranges.done(), countries };
-}
-
-// Index value that sends an IPv6 look-up on to the side table.
-const SPLIT = 255;
-
-/** Values written in order; without an array only counted, to size the next one. */
-class Column<A extends Uint8Array | Uint32Array> {
-  length = 0;
-  readonly values: A | undefined;
-  constructor(values?: A) {
-    this.values = values;
-  }
-  push(value: number) {
-    if (this.values) this.values[this.length] = value;
-    this.length++;
-  }
-  done(): A {
-    if (this.values?.length !== this.length) throw new Error('geo: the second walk disagrees with the first');
-    return this.values;
-  }
-}
-// A column for the first walk, or one the size of what the first walk counted.
-const words = (counted?: Column<Uint32Array>) => new Column(counted && new Uint32Array(counted.length));
-const bytes = (counted?: Column<Uint8Array>) => new Column(counted && new Uint8Array(counted.length));
-
-class Ranges4 {
-  readonly starts: Column<Uint32Array>;
-  readonly index: Column<Uint8Array>;
-  constructor(counted?: Ranges4) {
-    this.starts = words(counted?.starts);
-    this.index = bytes(counted?.index);
-  }
-  add(prefix: Uint32Array, country: number) {
-    this.starts.push(prefix[0]);
-    this.index.push(country);
-  }
-  finish() {}
-  done() {
-    return { stride: 1, starts: this.starts.done(), index: this.index.done(), split: { starts: new Uint32Array(0), index: new Uint8Array(0) } };
+    const block = new Uint8Array(new ArrayBuffer(header.blockBytes));
+    const tables = header.tables.map((t): BlockTable => {
+      const fences = new Uint32Array(t.blocks * t.stride);
+      readExactly(fd, new Uint8Array(fences.buffer), t.fences);
+      const starts = new Uint32Array(block.buffer, 0, t.perBlock * t.stride);
+      const index = new Uint8Array(block.buffer, starts.byteLength, t.perBlock);
+      return { ...t, fences, starts, index };
+    });
+    const last = header.tables[header.tables.length - 1];
+    if (fstatSync(fd).size !== last.data + last.blocks * header.blockBytes) throw new Error('geo: table file has the wrong size');
+    return { fd, block, countries: header.countries, main: tables[0], side: tables[1] };
+  } catch (error) {
+    closeSync(fd);
+    throw error;
   }
 }
 
-/**
- * Most IPv6 boundaries in the data fall on /64s, a few thousand do not. So the main table
- * keys ranges by the high 64 bits; a /64 holding finer boundaries gets SPLIT there, and its
- * ranges go, with all 128 bits, to a small side table. Ranges arrive in order and are held
- * back only while they start in the same /64.
- */
-class Ranges6 {
-  readonly mainStarts: Column<Uint32Array>;
-  readonly mainIndex: Column<Uint8Array>;
-  readonly sideStarts: Column<Uint32Array>;
-  readonly sideIndex: Column<Uint8Array>;
-  private lastMain = -1;
-  private groupHi0 = -1;
-  private groupHi1 = -1;
-  private group: number[] = []; // low words and country of each range starting in this /64
-  private countryBefore = 0; // of the range before the group
-  private continuation: [number, number, number] | undefined; // next /64 after a split one
-
-  constructor(counted?: Ranges6) {
-    this.mainStarts = words(counted?.mainStarts);
-    this.mainIndex = bytes(counted?.mainIndex);
-    this.sideStarts = words(counted?.sideStarts);
-    this.sideIndex = bytes(counted?.sideIndex);
-  }
-
-  add(prefix: Uint32Array, country: number) {
-    if (prefix[0] !== this.groupHi0 || prefix[1] !== this.groupHi1) {
-      this.flush();
-      this.groupHi0 = prefix[0];
-      this.groupHi1 = prefix[1];
-    }
-    this.group.push(prefix[2], prefix[3], country);
-  }
-
-  private pushMain(hi0: number, hi1: number, country: number) {
-    if (country === this.lastMain && country !== SPLIT) return;
-    this.mainStarts.push(hi0);
-    this.mainStarts.push(hi1);
-    this.mainIndex.push(country);
-    this.lastMain = country;
-  }
-
-  private pushSide(hi0: number, hi1: number, lo0: number, lo1: number, country: number) {
-    this.sideStarts.push(hi0);
-    this.sideStarts.push(hi1);
-    this.sideStarts.push(lo0);
-    this.sideStarts.push(lo1);
-    this.sideIndex.push(country);
-  }
-
-  private flush() {
-    const { group } = this;
-    if (group.length === 0) return;
-    const { groupHi0: hi0, groupHi1: hi1 } = this;
-    // A split /64 before this one runs on into the next, unless this group starts there.
-    if (this.continuation && (this.continuation[0] !== hi0 || this.continuation[1] !== hi1)) this.pushMain(...this.continuation);
-    this.continuation = undefined;
-    const last = group[group.length - 1];
-    const aligned = group[0] === 0 && group[1] === 0;
-    if (group.length === 3 && aligned) {
-      this.pushMain(hi0, hi1, last);
-    } else {
-      this.pushMain(hi0, hi1, SPLIT);
-      if (!aligned) this.pushSide(hi0, hi1, 0, 0, this.countryBefore);
-      for (let at = 0; at < group.length; at += 3) this.pushSide(hi0, hi1, group[at], group[at + 1], group[at + 2]);
-      const next1 = (hi1 + 1) >>> 0;
-      const next0 = next1 === 0 ? hi0 + 1 : hi0;
-      if (next0 <= 0xffffffff) this.continuation = [next0, next1, last];
-    }
-    this.countryBefore = last;
-    group.length = 0;
-  }
-
-  finish() {
-    this.flush();
-    if (this.continuation) this.pushMain(...this.continuation);
-    this.continuation = undefined;
-  }
-
-  done() {
-    return {
-      stride: 2,
-      starts: this.mainStarts.done(),
-      index: this.mainIndex.done(),
-      split: { starts: this.sideStarts.done(), index: this.sideIndex.done() },
-    };
-  }
-}
-
-/** Position of the last range whose start <= key (big-endian words); the first starts at 0. */
-function rangeAt(starts: Uint32Array, stride: number, key: Uint32Array): number {
+/** Position of the last start <= key (big-endian words) among the first `count`; the first is 0. */
+function rangeAt(starts: Uint32Array, stride: number, count: number, key: Uint32Array): number {
   let low = 0;
-  let high = starts.length / stride - 1;
+  let high = count - 1;
   while (low < high) {
     const mid = (low + high + 1) >>> 1;
     let cmp = 0;
@@ -298,36 +126,113 @@ function rangeAt(starts: Uint32Array, stride: number, key: Uint32Array): number 
   return low;
 }
 
-/** Code of the range holding `key` (big-endian words: 1 for IPv4, 4 for IPv6). */
-function lookup(table: RangeTable, key: Uint32Array): string {
-  let at = table.index[rangeAt(table.starts, table.stride, key)];
-  if (at === SPLIT) at = table.split.index[rangeAt(table.split.starts, 4, key)];
-  return table.countries[at];
+/** Country index of the range holding `key`: one block read. */
+function indexIn(file: OpenTable, table: BlockTable, key: Uint32Array): number {
+  const block = rangeAt(table.fences, table.stride, table.blocks, key);
+  readExactly(file.fd, file.block, table.data + block * file.block.byteLength);
+  const count = Math.min(table.perBlock, table.count - block * table.perBlock);
+  return table.index[rangeAt(table.starts, table.stride, count, key)];
 }
 
-function load(family: Family): RangeTable {
-  const file = require.resolve(`@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country-${family}.mmdb`);
-  return buildRangeTable(readFileSync(file), family);
+const builderScript = join(dirname(fileURLToPath(import.meta.url)), `geo-tables${extname(fileURLToPath(import.meta.url))}`);
+
+/**
+ * One family's table file. Until the file can be read, look-ups answer '' (no country): the
+ * file is then built once, by a child process, so the service never holds the mmdb file or
+ * the builder's garbage. A failed build is logged and the family stays without countries.
+ */
+class FamilyTable {
+  private file: OpenTable | undefined;
+  private state: 'closed' | 'building' | 'failed' = 'closed';
+  private readonly family: Family;
+  private readonly cacheDir: string;
+  private readonly log: (line: string) => void;
+
+  constructor(family: Family, cacheDir: string, log: (line: string) => void) {
+    this.family = family;
+    this.cacheDir = cacheDir;
+    this.log = log;
+  }
+
+  lookup(key: Uint32Array): string {
+    const file = this.file ?? this.open();
+    if (!file) return '';
+    let at: number;
+    try {
+      at = indexIn(file, file.main, key);
+      if (at === SPLIT && file.side) at = indexIn(file, file.side, key);
+    } catch {
+      // The file went bad under us: open (or build) it again at the next look-up.
+      closeSync(file.fd);
+      this.file = undefined;
+      return '';
+    }
+    return file.countries[at];
+  }
+
+  private open(): OpenTable | undefined {
+    if (this.state !== 'closed') return undefined;
+    try {
+      this.file = openTable(this.family, tableFile(this.family, this.cacheDir));
+      return this.file;
+    } catch {
+      this.build();
+      return undefined;
+    }
+  }
+
+  private build(): void {
+    this.state = 'building';
+    const child = spawn(process.execPath, [builderScript, '--dir', this.cacheDir, this.family], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr = (stderr + text).slice(-2000)));
+    // A build must not keep a finished process alive; it completes on its own.
+    child.unref();
+    (child.stderr as unknown as { unref(): void }).unref();
+    const fail = (reason: string) => {
+      this.state = 'failed';
+      this.log(`geo: the ${this.family} country table could not be built (${reason}); ${this.family} visitors get no country until a restart`);
+    };
+    child.on('error', (error) => fail(error.message));
+    child.on('close', (code) => {
+      if (this.state !== 'building') return;
+      if (code !== 0) return fail(stderr.trim().split('\n').pop()?.slice(0, 200) || `exit code ${code}`);
+      try {
+        this.file = openTable(this.family, tableFile(this.family, this.cacheDir));
+        this.state = 'closed';
+      } catch (error) {
+        fail(error instanceof Error ? error.message : 'unreadable');
+      }
+    });
+  }
 }
 
-let v4: RangeTable | undefined;
-let v6: RangeTable | undefined;
-const key = new Uint32Array(4);
+/**
+ * A look-up on the table files in `cacheDir` (node_modules/.cache/lumetrax-geo unless a test
+ * gives its own); `log` gets one line when a table cannot be built.
+ */
+export function countryLookup(cacheDir = defaultCacheDir(), log: (line: string) => void = (line) => console.error(line)) {
+  const v4 = new FamilyTable('ipv4', cacheDir, log);
+  const v6 = new FamilyTable('ipv6', cacheDir, log);
+  const key = new Uint32Array(4);
+  /** ISO 3166-1 alpha-2 code, or '' when unknown (private, loopback, unlisted, unparsable). */
+  return (address: string): string => {
+    let ip = parse(address);
+    if (ip instanceof ipaddr.IPv6 && ip.isIPv4MappedAddress()) ip = ip.toIPv4Address();
+    if (!ip) return '';
+    if (ip instanceof ipaddr.IPv4) {
+      const [a, b, c, d] = ip.octets;
+      key[0] = ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
+      return v4.lookup(key);
+    }
+    const parts = ip.parts;
+    for (let w = 0; w < 4; w++) key[w] = ((parts[2 * w] << 16) | parts[2 * w + 1]) >>> 0;
+    return v6.lookup(key);
+  };
+}
 
 /** ISO 3166-1 alpha-2 code, or '' when unknown (private, loopback, unlisted, unparsable). */
-export function countryOf(address: string): string {
-  let ip = parse(address);
-  if (ip instanceof ipaddr.IPv6 && ip.isIPv4MappedAddress()) ip = ip.toIPv4Address();
-  if (!ip) return '';
-  if (ip instanceof ipaddr.IPv4) {
-    const [a, b, c, d] = ip.octets;
-    key[0] = ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
-    return lookup((v4 ??= load('ipv4')), key);
-  }
-  const parts = ip.parts;
-  for (let w = 0; w < 4; w++) key[w] = ((parts[2 * w] << 16) | parts[2 * w + 1]) >>> 0;
-  return lookup((v6 ??= load('ipv6')), key);
-}
+export const countryOf = countryLookup();
 
 // Dotted quads only, no leading zeros: ipaddr.js also reads '127.1', '0x7f.0.0.1' and octal.
 const DOTTED_QUAD = /^(0|[1-9]\d{0,2})(\.(0|[1-9]\d{0,2})){3}$/;

@@ -6,11 +6,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomFillSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import ipaddr from 'ipaddr.js';
 import { Reader, type Response } from 'mmdb-lib';
-import { countryOf } from '../../src/analytics/geo.ts';
+import { countryLookup } from '../../src/analytics/geo.ts';
+import { buildTableFile } from '../../src/analytics/geo-tables.ts';
+
+const cacheDir = mkdtempSync(join(tmpdir(), 'lumetrax-geo-'));
+buildTableFile('ipv4', cacheDir);
+buildTableFile('ipv6', cacheDir);
+const countryOf = countryLookup(cacheDir);
 
 const require = createRequire(import.meta.url);
 const CODE = /^[A-Z]{2}$/;
