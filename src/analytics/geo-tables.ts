@@ -380,15 +380,21 @@ export function ensureTableFile(family: Family, cacheDir = defaultCacheDir()): b
 }
 
 if (import.meta.main) {
-  const { values, positionals } = parseArgs({ options: { dir: { type: 'string' } }, allowPositionals: true });
-  const families = positionals.length > 0 ? positionals : ['ipv4', 'ipv6'];
-  for (const family of families) {
-    if (family !== 'ipv4' && family !== 'ipv6') throw new Error(`geo-tables: unknown family ${family} (ipv4 or ipv6)`);
-  }
-  for (const family of families as Family[]) {
-    const started = performance.now();
-    if (ensureTableFile(family, values.dir)) {
-      console.log(`${tableFile(family, values.dir ?? defaultCacheDir())} built in ${Math.round(performance.now() - started)} ms`);
+  try {
+    const { values, positionals } = parseArgs({ options: { dir: { type: 'string' } }, allowPositionals: true });
+    const families = positionals.length > 0 ? positionals : ['ipv4', 'ipv6'];
+    for (const family of families) {
+      if (family !== 'ipv4' && family !== 'ipv6') throw new Error(`unknown family ${family} (ipv4 or ipv6)`);
     }
+    for (const family of families as Family[]) {
+      const started = performance.now();
+      if (ensureTableFile(family, values.dir)) {
+        console.log(`${tableFile(family, values.dir ?? defaultCacheDir())} built in ${Math.round(performance.now() - started)} ms`);
+      }
+    }
+  } catch (error) {
+    // One line: geo.ts logs the last line a failed build wrote.
+    console.error(`geo-tables: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
   }
 }

@@ -6,13 +6,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomFillSync } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { createRequire } from 'node:module';
 import ipaddr from 'ipaddr.js';
 import { Reader, type Response } from 'mmdb-lib';
-import { countryLookup } from '../../src/analytics/geo.ts';
+import { countryLookup, tableFile } from '../../src/analytics/geo.ts';
 import { buildTableFile } from '../../src/analytics/geo-tables.ts';
 
 const cacheDir = mkdtempSync(join(tmpdir(), 'lumetrax-geo-'));
@@ -133,4 +133,37 @@ test('edge cases: mapped IPv4, compressed and upper-case IPv6, unknown and unrea
   for (const unreadable of ['', 'garbage', '1.2.3', '1.2.3.4.5', '256.1.1.1', '08.8.8.8', '0x8.8.8.8', '134744072', '8.8.8.8 ', ' 8.8.8.8', '2001:4860::8888::1', '2001:4860:4860::8888/64', 'gggg::1', ':::', '::ffff:8.8.8']) {
     assert.equal(countryOf(unreadable), '', JSON.stringify(unreadable));
   }
+});
+
+/** Resolves when `check` holds, polling; fails after `ms`. */
+async function eventually(check: () => boolean, what: string, ms = 30_000) {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) assert.fail(`still not ${what} after ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+test('without table files, no country until a child process has built them, then the right one', async () => {
+  const emptyDir = mkdtempSync(join(tmpdir(), 'lumetrax-geo-empty-'));
+  const lookup = countryLookup(emptyDir, (line) => assert.fail(`unexpected log: ${line}`));
+  assert.equal(lookup('8.8.8.8'), '');
+  assert.equal(lookup('2001:4860:4860::8888'), '');
+  await eventually(() => lookup('8.8.8.8') === 'US', 'US for 8.8.8.8');
+  await eventually(() => lookup('2001:4860:4860::8888') === 'US', 'US for 2001:4860:4860::8888');
+  assert.deepEqual(readdirSync(emptyDir).sort(), [basename(tableFile('ipv4', emptyDir)), basename(tableFile('ipv6', emptyDir))]);
+});
+
+test('a table that cannot be built is logged once, without the address, and the family keeps answering no country', async () => {
+  const notADir = join(mkdtempSync(join(tmpdir(), 'lumetrax-geo-bad-')), 'file');
+  writeFileSync(notADir, '');
+  const lines: string[] = [];
+  const lookup = countryLookup(join(notADir, 'cache'), (line) => lines.push(line));
+  assert.equal(lookup('8.8.8.8'), '');
+  await eventually(() => lines.length > 0, 'logged');
+  assert.equal(lookup('8.8.4.4'), '');
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.equal(lines.length, 1);
+  assert.match(lines[0], /^geo: the ipv4 country table could not be built \(geo-tables: ENOTDIR: .*\); ipv4 visitors get no country until a restart$/);
+  assert.doesNotMatch(lines[0], /8\.8\./);
 });
