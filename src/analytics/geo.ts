@@ -15,10 +15,9 @@ import { spawn } from 'node:child_process';
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { endianness } from 'node:os';
-import { dirname, extname, join } from 'node:path';
+import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ipaddr from 'ipaddr.js';
-import { projectRoot } from '../config.ts';
 
 export type Family = 'ipv4' | 'ipv6';
 
@@ -57,6 +56,9 @@ export function sourceVersion(): string {
   return (mmdbVersion ??= (JSON.parse(readFileSync(join(dirname(mmdbFile('ipv4')), 'package.json'), 'utf8')) as { version: string }).version);
 }
 
+// The project root found as src/config.ts finds it (not imported: that would load zod and
+// the rest of the config into the builder's child process and this module's import cost).
+const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const defaultCacheDir = (): string => join(projectRoot, 'node_modules', '.cache', 'lumetrax-geo');
 
 /** e.g. ipv4-2.3.2026061719-v1.bin: a new package version or layout never reads an old file. */
