@@ -3,10 +3,10 @@
 // have no country whatever the data says (it has 172.16.0.0/12 and 192.168.0.0/16 as AU).
 // Compared on random addresses and on both sides of every place where the reference answer
 // changes, found by walking the Reader's networks (not the tables) in order.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomFillSync } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -15,7 +15,14 @@ import { Reader, type Response } from 'mmdb-lib';
 import { countryLookup, tableFile } from '../../src/analytics/geo.ts';
 import { buildTableFile } from '../../src/analytics/geo-tables.ts';
 
-const cacheDir = mkdtempSync(join(tmpdir(), 'lumetrax-geo-'));
+const temporaryDirs: string[] = [];
+const temporaryDir = (prefix: string) => {
+  temporaryDirs.push(mkdtempSync(join(tmpdir(), prefix)));
+  return temporaryDirs[temporaryDirs.length - 1];
+};
+after(() => temporaryDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+const cacheDir = temporaryDir('lumetrax-geo-');
 buildTableFile('ipv4', cacheDir);
 buildTableFile('ipv6', cacheDir);
 const countryOf = countryLookup(cacheDir);
@@ -155,7 +162,7 @@ async function eventually(check: () => boolean, what: string, ms = 30_000) {
 }
 
 test('without table files, no country until a child process has built them, then the right one', async () => {
-  const emptyDir = mkdtempSync(join(tmpdir(), 'lumetrax-geo-empty-'));
+  const emptyDir = temporaryDir('lumetrax-geo-empty-');
   const lookup = countryLookup(emptyDir, (line) => assert.fail(`unexpected log: ${line}`));
   assert.equal(lookup('8.8.8.8'), '');
   assert.equal(lookup('2001:4860:4860::8888'), '');
@@ -165,7 +172,7 @@ test('without table files, no country until a child process has built them, then
 });
 
 test('a table that cannot be built is logged once, without the address, and the family keeps answering no country', async () => {
-  const notADir = join(mkdtempSync(join(tmpdir(), 'lumetrax-geo-bad-')), 'file');
+  const notADir = join(temporaryDir('lumetrax-geo-bad-'), 'file');
   writeFileSync(notADir, '');
   const lines: string[] = [];
   const lookup = countryLookup(join(notADir, 'cache'), (line) => lines.push(line));
