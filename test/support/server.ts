@@ -1,6 +1,7 @@
 // startTestServer(): the real service (same start-up path as `lumetrax serve`) on a
 // loopback port with its own fresh database. Tests talk to it over real HTTP.
 import { Writable } from 'node:stream';
+import { ensureTableFile } from '../../src/analytics/geo-tables.ts';
 import { loadConfig, projectRoot } from '../../src/config.ts';
 import { startService, type Running } from '../../src/runtime.ts';
 import { createTestDatabase, suiteDbKind, type DbKind, type TestDatabase } from './db.ts';
@@ -25,6 +26,10 @@ export interface TestServerOptions {
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  // The country tables are built by the setup `npm test` runs first; a test file run on its
+  // own after a bare `npm ci` builds them here, so a first page view finds its country.
+  ensureTableFile('ipv4');
+  ensureTableFile('ipv6');
   const database = options.database ?? (await createTestDatabase(options.db ?? suiteDbKind()));
   const config = loadConfig(
     {
