@@ -166,6 +166,16 @@ async function deleteInquiriesPostgres(trx: Transaction<Database>, ids: string[]
 /** Deletes threads (triage) with their messages and attachments. */
 export async function deleteThreads(trx: Transaction<Database>, ids: string[]): Promise<Removed> {
   if (ids.length === 0) return { counts: {}, ids: [] };
+  if (isPostgres(trx)) {
+    // As deleteInquiriesPostgres: one statement, the ids as one array.
+    const { rows } = await sql<Record<'mail_thread' | 'mail_message' | 'mail_attachment', string>>`
+      with t as (delete from mail_thread where id = any(${ids}::text[]) returning id),
+      m as (delete from mail_message where thread_id in (select id from t) returning id),
+      a as (delete from mail_attachment where message_id in (select id from m) returning 1)
+      select (select count(*) from t) as mail_thread, (select count(*) from m) as mail_message, (select count(*) from a) as mail_attachment`.execute(trx);
+    const row = rows[0];
+    return { counts: { mail_thread: Number(row.mail_thread), mail_message: Number(row.mail_message), mail_attachment: Number(row.mail_attachment) }, ids };
+  }
   const messages = trx.selectFrom('mail_message').select('id').where('thread_id', 'in', ids);
   const mail_attachment = n(await trx.deleteFrom('mail_attachment').where('message_id', 'in', messages).executeTakeFirst());
   const mail_message = n(await trx.deleteFrom('mail_message').where('thread_id', 'in', ids).executeTakeFirst());
