@@ -377,7 +377,7 @@ function importCosts(): ImportCost[] {
     ['app: site/notice (marked)', `await import(${JSON.stringify(dist('site/notice.js'))});`],
     ['isbot (analytics bot list)', `await import('isbot');`],
     ['@tryghost/referrer-parser (analytics sources)', `await import('@tryghost/referrer-parser');`],
-    ['app: analytics/geo, country database loaded (7.8 MB mmdb)', `const g = await import(${JSON.stringify(dist('analytics/geo.js'))}); g.countryOf('8.8.8.8');`],
+    ['app: analytics/geo, first IPv4 look-up (fences of the table file)', `const g = await import(${JSON.stringify(dist('analytics/geo.js'))}); g.countryOf('8.8.8.8');`],
     ['app: runtime (everything serve loads)', `await import(${JSON.stringify(dist('runtime.js'))});`],
   ];
   return rows.map(([label, code]) => importCost(label, code));
