@@ -1,11 +1,12 @@
 // Runs before `npm start` and `npm test` under whatever Node the machine has (20 here),
 // so the README's two commands work on a fresh clone: it installs the locked
 // dependencies (including Node 24 from the npm package node@24) when they are missing
-// or stale, builds the country look-up tables when missing (src/analytics/geo-tables.ts), with --build compiles src/ into dist/ when dist/ is missing or its content hash
-// differs from the sources' (scripts/build.mjs; `npm start` serves dist/main.js), and for tests makes sure
+// or stale, builds the analytics country look-up tables when missing, with --build
+// compiles src/ into dist/ when dist/ is missing or its content hash differs from the
+// sources' (scripts/build.mjs; `npm start` serves dist/main.js), and for tests makes sure
 // Chromium is there for the browser tests.
 import { execSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,22 +24,11 @@ if (stale) {
   execSync('npm ci --no-audit --no-fund', { cwd: root, stdio: 'inherit' });
 }
 
-// The country look-up tables (src/analytics/geo-tables.ts), built once here so the service
-// only reads them. Their names hold the mmdb package's version and geo.ts's TABLE_FORMAT,
-// read from the source text (this script runs under Node 20 and does not import .ts).
-const geoTablesMissing = () => {
-  const format = /^export const TABLE_FORMAT = (\d+);$/m.exec(readFileSync(join(root, 'src', 'analytics', 'geo.ts'), 'utf8'))?.[1];
-  const mmdbPackage = join(root, 'node_modules', '@ip-location-db', 'geo-whois-asn-country-mmdb', 'package.json');
-  if (format === undefined || !existsSync(mmdbPackage)) return true; // the builder knows
-  const { version } = JSON.parse(readFileSync(mmdbPackage, 'utf8'));
-  const cache = join(root, 'node_modules', '.cache', 'lumetrax-geo');
-  return ['ipv4', 'ipv6'].some((family) => !existsSync(join(cache, `${family}-${version}-v${format}.bin`)));
-};
-if (geoTablesMissing()) {
-  console.error('[setup] building the country look-up tables (node_modules/.cache/lumetrax-geo)...');
-  const build = spawnSync(node24, [join(root, 'src', 'analytics', 'geo-tables.ts')], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
-  if (build.status !== 0) console.error('[setup] they could not be built: the service builds them itself at first use');
-}
+// The country look-up tables, built once here so the service only reads them. The builder
+// (src/analytics/geo-tables.ts, under Node 24) knows their names and builds only what is
+// missing or unreadable, printing a line when it does; about 0.15 s when all are there.
+const geoBuild = spawnSync(node24, [join(root, 'src', 'analytics', 'geo-tables.ts')], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+if (geoBuild.status !== 0) console.error('[setup] the country look-up tables could not be built: the service builds them itself at first use');
 
 if (process.argv.includes('--build')) {
   // Imported only now: build.mjs needs the installed TypeScript.

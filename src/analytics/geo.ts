@@ -24,8 +24,7 @@ import ipaddr from 'ipaddr.js';
 
 export type Family = 'ipv4' | 'ipv6';
 
-/** Bumped whenever the table file layout changes: it is part of the file name (and
- * scripts/ensure-setup.mjs reads this line as text to know the names). */
+/** Bumped whenever the table file layout changes: it is part of the file name. */
 export const TABLE_FORMAT = 1;
 export const TABLE_MAGIC = 'LTGEOTAB';
 // Index value that sends an IPv6 look-up on to the side table.
