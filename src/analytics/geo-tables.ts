@@ -113,9 +113,8 @@ function buildRangeTable(db: Buffer, family: Family): RangeTable {
     return at;
   };
 
-  // The tree is walked twice: to count the ranges, then to fill arrays of that exact size.
-  // Growing arrays instead left their discarded copies in the RSS (JS arrays: tens of MB).
-  let ranges: Ranges4 | Ranges6 = family === 'ipv4' ? new Ranges4() : new Ranges6();
+  // Built in a process of its own (the builder's run), so growing arrays cost the service nothing.
+  const ranges = family === 'ipv4' ? new Ranges4() : new Ranges6();
   let previous = -1;
   const emit = (country: number) => {
     if (country === previous) return; // same country as the range before: one range
@@ -144,42 +143,34 @@ function buildRangeTable(db: Buffer, family: Family): RangeTable {
   };
   visit(root, 0, LOCAL[family]);
   ranges.finish();
-  ranges = ranges instanceof Ranges4 ? new Ranges4(ranges) : new Ranges6(ranges);
-  previous = -1;
-  visit(root, 0, LOCAL[family]);
-
-  ranges.finish();
   if (countries.length > SPLIT) throw new Error('geo: more countries than a byte can index');
   return { ...ranges.done(), countries };
 }
 
 
-/** Values written in order; without an array only counted, to size the next one. */
+/** Values written in order, then handed over as a typed array. */
 class Column<A extends Uint8Array | Uint32Array> {
-  length = 0;
-  readonly values: A | undefined;
-  constructor(values?: A) {
-    this.values = values;
+  private readonly values: number[] = [];
+  private readonly typed: (values: number[]) => A;
+  constructor(typed: (values: number[]) => A) {
+    this.typed = typed;
   }
   push(value: number) {
-    if (this.values) this.values[this.length] = value;
-    this.length++;
+    this.values.push(value);
   }
   done(): A {
-    if (this.values?.length !== this.length) throw new Error('geo: the second walk disagrees with the first');
-    return this.values;
+    return this.typed(this.values);
   }
 }
-// A column for the first walk, or one the size of what the first walk counted.
-const words = (counted?: Column<Uint32Array>) => new Column(counted && new Uint32Array(counted.length));
-const bytes = (counted?: Column<Uint8Array>) => new Column(counted && new Uint8Array(counted.length));
+const words = () => new Column((values) => Uint32Array.from(values));
+const bytes = () => new Column((values) => Uint8Array.from(values));
 
 class Ranges4 {
   readonly starts: Column<Uint32Array>;
   readonly index: Column<Uint8Array>;
-  constructor(counted?: Ranges4) {
-    this.starts = words(counted?.starts);
-    this.index = bytes(counted?.index);
+  constructor() {
+    this.starts = words();
+    this.index = bytes();
   }
   add(prefix: Uint32Array, country: number) {
     this.starts.push(prefix[0]);
@@ -209,11 +200,11 @@ class Ranges6 {
   private countryBefore = 0; // of the range before the group
   private continuation: [number, number, number] | undefined; // next /64 after a split one
 
-  constructor(counted?: Ranges6) {
-    this.mainStarts = words(counted?.mainStarts);
-    this.mainIndex = bytes(counted?.mainIndex);
-    this.sideStarts = words(counted?.sideStarts);
-    this.sideIndex = bytes(counted?.sideIndex);
+  constructor() {
+    this.mainStarts = words();
+    this.mainIndex = bytes();
+    this.sideStarts = words();
+    this.sideIndex = bytes();
   }
 
   add(prefix: Uint32Array, country: number) {
