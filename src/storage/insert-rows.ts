@@ -52,12 +52,30 @@ export function insertText(table: string, columns: readonly string[], rows: numb
   return cachedText(`${postgres ? 'pg' : 'sqlite'}|${table}|${columns.join(',')}|${rows}`, () => `insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${placeholderRows(columns.length, rows, postgres)}`);
 }
 
+/**
+ * `rows` in slices of power-of-two lengths (37 rows: 32, 4, 1). SQLite keeps a compiled
+ * program for every statement text in the connection's cache, with the values last bound
+ * to it; one text per batch size (1 to 60 and more under load) held several MB of native
+ * memory, where seven shapes up to 64 rows hold a fraction of it.
+ */
+function powerOfTwoSlices<T>(rows: readonly T[]): T[][] {
+  const slices: T[][] = [];
+  let at = 0;
+  while (at < rows.length) {
+    const size = 2 ** Math.floor(Math.log2(rows.length - at));
+    slices.push(rows.slice(at, at + size));
+    at += size;
+  }
+  return slices;
+}
+
 /** Inserts every row (all of one shape: the columns are the first row's keys), chunked to fit. */
 export async function insertRows<T extends object>(db: Db, table: keyof Database & string, rows: readonly T[]): Promise<void> {
   if (rows.length === 0) return;
   const columns = Object.keys(rows[0]) as Array<keyof T & string>;
   const postgres = isPostgres(db);
-  for (const chunk of insertChunks(rows, columns.length)) {
+  const chunks = insertChunks(rows, columns.length);
+  for (const chunk of postgres ? chunks : chunks.flatMap(powerOfTwoSlices)) {
     await db.executeQuery(CompiledQuery.raw(insertText(table, columns, chunk.length, postgres), flatValues(chunk, columns)));
   }
 }

@@ -10,6 +10,7 @@ import type { Collector, Lead } from '../../src/storage/write-batcher.ts';
 import { inBatch, inTransaction } from '../../src/unit-of-work.ts';
 import { insertInquiriesWithPeople, insertInquiry, type InquiryWithPerson } from '../../src/inquiries/store.ts';
 import { migrateTo, migrateToLatest } from '../../src/storage/migrate.ts';
+import { insertRows } from '../../src/storage/insert-rows.ts';
 import { openStorage } from '../../src/storage/db.ts';
 import { availableDbKinds, createTestDatabase, testDb } from '../support/db.ts';
 
@@ -211,6 +212,23 @@ describe('storage', () => {
           const entities = (await t.storage.db.selectFrom('audit_log').select(['seq', 'entity_id']).orderBy('seq').execute()).map((r) => r.entity_id);
           assert.deepEqual(entities.slice(0, -1).sort(), kept.map((i) => `id-${i}`).sort(), 'an entry stands or falls with its job');
           assert.equal(entities.at(-1), 'after');
+        } finally {
+          await t.close();
+        }
+      });
+
+      test('multi-row insert: every batch size from 1 to 70 stores every row once with its own values', async () => {
+        const t = await freshDb(kind);
+        try {
+          await sql`create table bulk_rows (seq integer not null, label text)`.execute(t.storage.db);
+          const expected: Array<{ seq: number; label: string | null }> = [];
+          for (let size = 1; size <= 70; size++) {
+            const rows = Array.from({ length: size }, () => ({ seq: expected.length + 1, label: size % 3 ? `row ${expected.length + 1} of ${size}` : null }));
+            expected.push(...rows.map((r) => ({ ...r })));
+            await insertRows(t.storage.db, 'bulk_rows' as never, rows);
+          }
+          const { rows } = await sql<{ seq: number; label: string | null }>`select seq, label from bulk_rows order by seq`.execute(t.storage.db);
+          assert.deepEqual(rows.map((r) => ({ seq: Number(r.seq), label: r.label })), expected, 'each row once, with its own values');
         } finally {
           await t.close();
         }
