@@ -1,6 +1,6 @@
 import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
-import { insertChunks } from '../storage/insert-chunks.ts';
-import { cachedText, flatValues, insertRows, insertText, isPostgres } from '../storage/insert-rows.ts';
+import { cachedText, insertRows, isPostgres, jsonInsertText } from '../storage/insert-rows.ts';
+import { prepared } from '../storage/pg-prepared.ts';
 import type { AuditEntry, AuditKeyTable, AuditSignatureTable, Database } from '../storage/types.ts';
 
 export type AuditKey = AuditKeyTable;
@@ -24,20 +24,46 @@ export async function claimSeqs(db: Db, count: number): Promise<{ firstSeq: numb
 
 /**
  * Entries in chain order; the head then points at the last one. The chain head stays
- * locked from `claimSeqs` to COMMIT, so on PostgreSQL the usual single chunk and the head
- * update go as one statement (a data-modifying WITH): one round trip less under the lock.
+ * locked from `claimSeqs` to COMMIT, so on PostgreSQL the entries and the head update go
+ * as one statement (a data-modifying WITH, the entries as one JSON parameter): one round
+ * trip less under the lock, and one prepared text for any number of entries.
  */
 export async function insertEntries(db: Db, entries: AuditEntry[]): Promise<void> {
   if (entries.length === 0) return;
   const head = entries[entries.length - 1].hash;
-  const columns = Object.keys(entries[0]) as Array<keyof AuditEntry & string>;
-  if (isPostgres(db) && insertChunks(entries, columns.length).length === 1) {
-    const text = cachedText(`audit+head|${columns.join(',')}|${entries.length}`, () => `with entries as (${insertText('audit_log', columns, entries.length, true)} returning seq) update audit_head set hash = $${entries.length * columns.length + 1} where id = 1`);
-    await db.executeQuery(CompiledQuery.raw(text, [...flatValues(entries, columns), head]));
+  if (isPostgres(db)) {
+    const columns = Object.keys(entries[0]) as Array<keyof AuditEntry & string>;
+    const text = cachedText(`audit+head|${columns.join(',')}`, () => prepared(`with entries as (${jsonInsertText('audit_log', columns)} returning seq) update audit_head set hash = $2 where id = 1`));
+    await db.executeQuery(CompiledQuery.raw(text, [JSON.stringify(entries), head]));
     return;
   }
   await insertRows(db, 'audit_log', entries);
   await db.updateTable('audit_head').set({ hash: head }).where('id', '=', 1).execute();
+}
+
+/**
+ * PostgreSQL: the entries and the new head in one statement, provided the head is still
+ * `expected` (else nothing is written and the answer is false). The update waits for
+ * the head's row lock like `claimSeqs`, then compares the head as the transaction it
+ * waited for committed it: the comparison sits in SET, not WHERE, because a WHERE is
+ * first tested on the row as it was when the statement began, and a row that failed it
+ * then is skipped without waiting. On a mismatch the head is rewritten unchanged (and
+ * stays locked for the claim that follows).
+ */
+export async function insertEntriesAtHead(db: Db, expected: { seq: number; hash: string }, entries: AuditEntry[]): Promise<boolean> {
+  const last = entries[entries.length - 1];
+  const columns = Object.keys(entries[0]) as Array<keyof AuditEntry & string>;
+  const text = cachedText(`audit-at-head|${columns.join(',')}`, () => {
+    const list = columns.map((c) => `"${c}"`).join(', ');
+    const found = 'seq = $4 and hash = $5';
+    return prepared(`with head as (
+        update audit_head set seq = case when ${found} then $2 else seq end, hash = case when ${found} then $3 else hash end
+        where id = 1 returning seq = $2 and hash = $3 as moved),
+      entries as (insert into audit_log (${list}) select ${list} from json_populate_recordset(null::audit_log, $1::json) where (select moved from head))
+      select moved from head`);
+  });
+  const result = await db.executeQuery<{ moved: boolean }>(CompiledQuery.raw(text, [JSON.stringify(entries), last.seq, last.hash, expected.seq, expected.hash]));
+  return result.rows[0]?.moved === true;
 }
 
 export async function listEntries(db: Db, fromSeq = 0, limit = 1000): Promise<AuditEntry[]> {

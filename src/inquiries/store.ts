@@ -1,6 +1,7 @@
 import { CompiledQuery, PostgresAdapter, sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import { upsertPerson, type PersonContact } from '../people/store.ts';
 import { cachedText } from '../storage/insert-rows.ts';
+import { prepared } from '../storage/pg-prepared.ts';
 import type { Database, InquiryStatus, NewInquiry } from '../storage/types.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -39,15 +40,15 @@ export interface WrittenInquiry {
 
 const PERSON_INPUT = ['ord', 'p_id', 'p_subject_key', 'p_email', 'p_name', 'p_at'];
 
-/** The PostgreSQL statement for `rows` submissions (built once per shape: insert-rows.ts). */
-function leadText(columns: readonly string[], rows: number): string {
+/**
+ * The PostgreSQL statement for a batch of submissions, which arrive as one JSON array
+ * parameter: one text (a prepared statement: storage/pg-prepared.ts) for any batch size.
+ */
+function leadText(columns: readonly string[]): string {
   const input = [...PERSON_INPUT, ...columns];
-  // VALUES parameters have no type of their own: each is cast to its column's.
-  const casts = input.map((c) => (c === 'ord' || c === 'free_mail' ? 'integer' : 'text'));
-  const tuples: string[] = [];
-  for (let r = 0, n = 1; r < rows; r++) tuples.push(`(${casts.map((cast) => `$${n++}::${cast}`).join(', ')})`);
   const q = (c: string) => `"${c}"`;
-  return `with input (${input.map(q).join(', ')}) as (values ${tuples.join(', ')}),
+  const typed = input.map((c) => `${q(c)} ${c === 'ord' || c === 'free_mail' ? 'integer' : 'text'}`);
+  return prepared(`with input as (select * from json_to_recordset($1::json) as x(${typed.join(', ')})),
     p as (
       insert into person (id, subject_key, email, name, created_at, updated_at)
       select distinct on (p_subject_key) p_id, p_subject_key, p_email, p_name, p_at, p_at from input order by p_subject_key, ord desc
@@ -62,16 +63,17 @@ function leadText(columns: readonly string[], rows: number): string {
     )
     select input.ord, p.id as person_id, i.id is not null as inserted
     from input join p on p.subject_key = input.p_subject_key left join i on i.id = input.id
-    order by input.ord`;
+    order by input.ord`);
 }
 
 /**
  * The person (created or refreshed) and their inquiry, for every submission of a write
  * batch (its lead statement). On PostgreSQL the whole batch is one statement (a
- * data-modifying WITH over a VALUES list): a round trip per submission was most of what
- * the intake spent beyond its bare insert. SQLite, in process, runs two statements each.
- * Within the statement, as if the submissions ran one after another: one address twice
- * is one person holding the later name, and a submission key twice keeps the first.
+ * data-modifying WITH over the submissions as JSON): a round trip per submission was most
+ * of what the intake spent beyond its bare insert. SQLite, in process, runs two
+ * statements each. Within the statement, as if the submissions ran one after another:
+ * one address twice is one person holding the later name, and a submission key twice
+ * keeps the first.
  */
 export async function insertInquiriesWithPeople(trx: Transaction<Database>, items: InquiryWithPerson[]): Promise<WrittenInquiry[]> {
   if (!(trx.getExecutor().adapter instanceof PostgresAdapter)) {
@@ -80,13 +82,9 @@ export async function insertInquiriesWithPeople(trx: Transaction<Database>, item
     return written;
   }
   const columns = Object.keys(items[0].inquiry) as Array<keyof InquiryWithPerson['inquiry'] & string>;
-  const text = cachedText(`lead:inquiry+person|${columns.join(',')}|${items.length}`, () => leadText(columns, items.length));
-  const values: unknown[] = [];
-  items.forEach(({ person, inquiry }, ord) => {
-    values.push(ord, person.id, person.subjectKey, person.email, person.name, person.at);
-    for (const c of columns) values.push(inquiry[c] ?? null);
-  });
-  const result = await trx.executeQuery<{ ord: number; person_id: string; inserted: boolean }>(CompiledQuery.raw(text, values));
+  const text = cachedText(`lead:inquiry+person|${columns.join(',')}`, () => leadText(columns));
+  const rows = items.map(({ person, inquiry }, ord) => ({ ord, p_id: person.id, p_subject_key: person.subjectKey, p_email: person.email, p_name: person.name, p_at: person.at, ...inquiry }));
+  const result = await trx.executeQuery<{ ord: number; person_id: string; inserted: boolean }>(CompiledQuery.raw(text, [JSON.stringify(rows)]));
   return result.rows.map((r) => ({ personId: r.person_id, inserted: r.inserted }));
 }
 

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import type { DatabaseTarget } from '../config.ts';
+import { namingClient } from './pg-prepared.ts';
 import { openSqlite, sqliteDialect } from './sqlite-driver.ts';
 import type { Database } from './types.ts';
 import { WriteBatcher } from './write-batcher.ts';
@@ -33,6 +34,7 @@ export function openStorage(target: DatabaseTarget, options: StorageOptions = {}
   } else {
     const pg = require('pg') as typeof import('pg');
     const pool = new pg.Pool({
+      Client: namingClient(pg.Client),
       connectionString: target.url,
       max: options.pgPoolSize ?? 10,
       // Fail fast when the server is away, so a visitor gets a 503 instead of a hang.

@@ -6,6 +6,7 @@
 // row count is built once; the values go as parameters, as Kysely would send them.
 import { CompiledQuery, PostgresAdapter, type Kysely, type Transaction } from 'kysely';
 import { insertChunks } from './insert-chunks.ts';
+import { prepared } from './pg-prepared.ts';
 import type { Database } from './types.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -69,13 +70,31 @@ function powerOfTwoSlices<T>(rows: readonly T[]): T[][] {
   return slices;
 }
 
+// Rows per statement on PostgreSQL, where they go as one JSON parameter.
+const JSON_ROWS_PER_STATEMENT = 5_000;
+
+/**
+ * PostgreSQL: `rows` as one JSON parameter the server unpacks with the table's own row
+ * type, so the text is the same for any number of rows and runs as a prepared statement.
+ */
+export function jsonInsertText(table: string, columns: readonly string[]): string {
+  return cachedText(`json|${table}|${columns.join(',')}`, () => {
+    const list = columns.map((c) => `"${c}"`).join(', ');
+    return prepared(`insert into "${table}" (${list}) select ${list} from json_populate_recordset(null::"${table}", $1::json)`);
+  });
+}
+
 /** Inserts every row (all of one shape: the columns are the first row's keys), chunked to fit. */
 export async function insertRows<T extends object>(db: Db, table: keyof Database & string, rows: readonly T[]): Promise<void> {
   if (rows.length === 0) return;
   const columns = Object.keys(rows[0]) as Array<keyof T & string>;
-  const postgres = isPostgres(db);
-  const chunks = insertChunks(rows, columns.length);
-  for (const chunk of postgres ? chunks : chunks.flatMap(powerOfTwoSlices)) {
-    await db.executeQuery(CompiledQuery.raw(insertText(table, columns, chunk.length, postgres), flatValues(chunk, columns)));
+  if (isPostgres(db)) {
+    for (let at = 0; at < rows.length; at += JSON_ROWS_PER_STATEMENT) {
+      await db.executeQuery(CompiledQuery.raw(jsonInsertText(table, columns), [JSON.stringify(rows.slice(at, at + JSON_ROWS_PER_STATEMENT))]));
+    }
+    return;
+  }
+  for (const chunk of insertChunks(rows, columns.length).flatMap(powerOfTwoSlices)) {
+    await db.executeQuery(CompiledQuery.raw(insertText(table, columns, chunk.length, false), flatValues(chunk, columns)));
   }
 }

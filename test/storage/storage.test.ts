@@ -217,6 +217,34 @@ describe('storage', () => {
         }
       });
 
+      test('audit: two instances over one database, writing at once and in turns, form one unforked chain', async () => {
+        const t = await freshDb(kind);
+        // A second instance has its own pool and batcher, as another process would.
+        const other = openStorage(t.database.target);
+        try {
+          const at = new Date('2026-11-25T12:00:00Z');
+          const append = (storage: Storage, id: string) => storage.batcher.run(async (_trx, batch) => batch.collect(auditCollector, { at, input: { actor: 'test', action: 'x', entityType: 'x', entityId: id } }));
+          const ids: string[] = [];
+          for (let round = 0; round < 6; round++) {
+            // In turns: each instance finds the head where the other one left it.
+            for (const [name, storage] of [['a', t.storage], ['b', other]] as const) {
+              ids.push(`${name}-${round}`);
+              await append(storage, `${name}-${round}`);
+            }
+            // At once: batches of both instances overlap.
+            const burst = Array.from({ length: 40 }, (_, i) => `${i % 2 ? 'a' : 'b'}-${round}-${i}`);
+            ids.push(...burst);
+            await Promise.all(burst.map((id) => append(id.startsWith('a') ? t.storage : other, id)));
+          }
+          assert.deepEqual(await verifyAuditChain(t.storage.db), { ok: true, entries: ids.length });
+          const stored = (await t.storage.db.selectFrom('audit_log').select('entity_id').execute()).map((r) => r.entity_id);
+          assert.deepEqual(stored.sort(), [...ids].sort(), 'every entry once');
+        } finally {
+          await other.close();
+          await t.close();
+        }
+      });
+
       test('multi-row insert: every batch size from 1 to 70 stores every row once with its own values', async () => {
         const t = await freshDb(kind);
         try {
