@@ -39,11 +39,13 @@ export async function waitHealthy(url: string, child: ChildProcess): Promise<voi
 
 /**
  * The environment `npm start` gives the service besides the caller's (package.json
- * config.serve_malloc_arena_max as MALLOC_ARENA_MAX), for benchmarks that start it.
+ * config.serve_malloc_arena_max as MALLOC_ARENA_MAX, config.serve_malloc_mmap_threshold as
+ * MALLOC_MMAP_THRESHOLD_), for benchmarks that start it.
  */
 export const serveEnv: Record<string, string> = (() => {
   const config = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).config ?? {};
   const env: Record<string, string> = {};
   if (config.serve_malloc_arena_max) env.MALLOC_ARENA_MAX = String(config.serve_malloc_arena_max);
+  if (config.serve_malloc_mmap_threshold) env.MALLOC_MMAP_THRESHOLD_ = String(config.serve_malloc_mmap_threshold);
   return env;
 })();

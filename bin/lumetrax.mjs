@@ -28,8 +28,11 @@ if (major >= 24 && !serving) {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
   const flags = serving ? String(pkg.config?.serve_node_flags ?? '').split(/\s+/).filter(Boolean) : [];
   const entry = serving ? join(root, 'scripts', 'serve.mjs') : main;
-  // glibc's malloc arenas (config.serve_malloc_arena_max), set before the process starts.
-  const env = serving && !process.env.MALLOC_ARENA_MAX && pkg.config?.serve_malloc_arena_max ? { ...process.env, MALLOC_ARENA_MAX: String(pkg.config.serve_malloc_arena_max) } : process.env;
+  // glibc's malloc settings (config.serve_malloc_*), set before the process starts; an
+  // operator's own values win.
+  const env = { ...process.env };
+  const malloc = { MALLOC_ARENA_MAX: pkg.config?.serve_malloc_arena_max, MALLOC_MMAP_THRESHOLD_: pkg.config?.serve_malloc_mmap_threshold };
+  if (serving) for (const [name, value] of Object.entries(malloc)) if (!env[name] && value) env[name] = String(value);
   const child = spawn(node24, [...flags, entry, ...args], { stdio: 'inherit', env });
   // A supervisor stopping this process stops the service the same way.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));

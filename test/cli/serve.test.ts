@@ -17,12 +17,18 @@ function childrenOf(pid: number): number[] {
   return existsSync(path) ? readFileSync(path, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number) : [];
 }
 
-test('`lumetrax serve` runs the service with the configured V8 flags and stops cleanly on SIGTERM', async () => {
+/** The caller's environment without malloc settings, so the bin's own are what is seen. */
+function withoutMalloc(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { MALLOC_ARENA_MAX: _arenas, MALLOC_MMAP_THRESHOLD_: _threshold, ...rest } = env;
+  return rest;
+}
+
+test('`lumetrax serve` runs the service with the configured V8 flags and malloc settings, and stops cleanly on SIGTERM', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lumetrax-cli-'));
   const port = await freePort();
   const cli = spawn(machineNode, ['bin/lumetrax.mjs', 'serve'], {
     cwd: projectRoot,
-    env: { ...process.env, PORT: String(port), DATABASE_URL: `sqlite:${join(dir, 'x.db')}`, SECRET_KEY: 'cd'.repeat(32), LOG_LEVEL: 'warn' },
+    env: { ...withoutMalloc(process.env), PORT: String(port), DATABASE_URL: `sqlite:${join(dir, 'x.db')}`, SECRET_KEY: 'cd'.repeat(32), LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -45,6 +51,10 @@ test('`lumetrax serve` runs the service with the configured V8 flags and stops c
     assert.ok(service, 'the service runs as a child of the bin');
     const argv = readFileSync(`/proc/${service}/cmdline`, 'utf8').split('\0');
     for (const flag of flags) assert.ok(argv.includes(flag), `${flag} in ${argv.join(' ')}`);
+    const config = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')).config;
+    const environ = readFileSync(`/proc/${service}/environ`, 'utf8').split('\0');
+    assert.ok(environ.includes(`MALLOC_ARENA_MAX=${config.serve_malloc_arena_max}`), 'malloc arenas as configured');
+    assert.ok(environ.includes(`MALLOC_MMAP_THRESHOLD_=${config.serve_malloc_mmap_threshold}`), 'a fixed mmap threshold as configured');
 
     cli.kill('SIGTERM');
     assert.equal(await exited, 0, 'a graceful stop exits 0');
