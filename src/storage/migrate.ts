@@ -13,6 +13,7 @@ import * as analytics from './migrations/2026-12-01-analytics.ts';
 import * as analyticsSpeed from './migrations/2026-12-06-analytics-speed.ts';
 import * as retentionSpeed from './migrations/2026-12-06-retention-speed.ts';
 import * as analyticsRollupSlices from './migrations/2026-12-07-analytics-rollup-slices.ts';
+import * as searchUnchanged from './migrations/2026-12-08-search-unchanged.ts';
 
 // A static list rather than a folder scan: the set of migrations is part of the code.
 const migrations: Record<string, Migration> = {
@@ -30,6 +31,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-06-analytics-speed': analyticsSpeed,
   '2026-12-06-retention-speed': retentionSpeed,
   '2026-12-07-analytics-rollup-slices': analyticsRollupSlices,
+  '2026-12-08-search-unchanged': searchUnchanged,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -264,6 +264,41 @@ describe('inbox text search: deleting a person leaves nothing of them in the SQL
   });
 });
 
+describe('inbox text search: an update that changes no indexed text leaves the SQLite index alone', () => {
+  // A returning visitor's submission refreshes their person row with the same name and
+  // address. Rewriting their trigrams then cost, with FTS5's secure-delete, work in
+  // proportion to everyone stored (trigrams like "com" are in almost every address).
+  test('sqlite: the same name and address, or the same company, written again: only the row itself changes; a real change still reindexes', async () => {
+    const { storage, close } = await testDb('sqlite');
+    const db = storage.db;
+    try {
+      const personId = await insertPerson(db, 'ada lovelace', 'ada@engines.example');
+      const inquiryId = randomUUID();
+      await insertDoc(db, personId, { id: inquiryId, created_at: '2026-11-03T10:00:00.000Z', company: 'analytical engines', name: '', email: '' });
+      // total_changes() counts rows changed by triggers too, on this one connection.
+      const changedBy = async (run: () => Promise<unknown>) => {
+        const total = async () => (await sql<{ n: number }>`select total_changes() as n`.execute(db)).rows[0].n;
+        const before = await total();
+        await run();
+        return (await total()) - before;
+      };
+      assert.equal(await changedBy(() => db.updateTable('person').set({ name: 'ada lovelace', email: 'ada@engines.example', updated_at: '2026-11-04T10:00:00.000Z' }).where('id', '=', personId).execute()), 1);
+      assert.equal(await changedBy(() => db.updateTable('inquiry').set({ company: 'analytical engines' }).where('id', '=', inquiryId).execute()), 1);
+      assert.equal((await inboxPage(db, { text: 'lovelace' }, undefined, 10)).length, 1);
+      assert.equal((await inboxPage(db, { text: 'engines' }, undefined, 10)).length, 1);
+      // A changed name: the row, the old trigrams out, the key row, the new trigrams in.
+      assert.ok((await changedBy(() => db.updateTable('person').set({ name: 'ada byron' }).where('id', '=', personId).execute())) > 1);
+      assert.equal((await inboxPage(db, { text: 'lovelace' }, undefined, 10)).length, 0);
+      assert.equal((await inboxPage(db, { text: 'byron' }, undefined, 10)).length, 1);
+      assert.ok((await changedBy(() => db.updateTable('inquiry').set({ company: 'babbage works' }).where('id', '=', inquiryId).execute())) > 1);
+      assert.equal((await inboxPage(db, { text: 'babbage' }, undefined, 10)).length, 1);
+      assert.equal((await inboxPage(db, { text: 'analytical' }, undefined, 10)).length, 0);
+    } finally {
+      await close();
+    }
+  });
+});
+
 describe('inbox text search over HTTP: a term is text, never query syntax', () => {
   let server: TestServer;
   let sales: Staff;
