@@ -2,8 +2,9 @@
 // (outbox mail, audit entries, the intake's lead statement). Kysely's builder reads every
 // column of every row through generic property access (megamorphic in the service, where
 // many row shapes pass through it) and then compiles the tree it built: `perf` put that at
-// about 15% of the PostgreSQL intake's CPU. The text for a given table, column list and
-// row count is built once; the values go as parameters, as Kysely would send them.
+// about 15% of the PostgreSQL intake's CPU. Each text is built once: on SQLite per table,
+// column list and row count, the values as parameters; on PostgreSQL per table and column
+// list, the rows as one JSON parameter (a prepared statement: pg-prepared.ts).
 import { CompiledQuery, PostgresAdapter, type Kysely, type Transaction } from 'kysely';
 import { insertChunks } from './insert-chunks.ts';
 import { prepared } from './pg-prepared.ts';
