@@ -19,18 +19,6 @@ export function isPostgres(db: Db): boolean {
   return db.getExecutor().adapter instanceof PostgresAdapter;
 }
 
-/** `($1, $2), ($3, $4)` (PostgreSQL, numbered from `first`) or `(?, ?), (?, ?)` (SQLite). */
-export function placeholderRows(columns: number, rows: number, postgres: boolean, first = 1): string {
-  const out: string[] = [];
-  let n = first;
-  for (let r = 0; r < rows; r++) {
-    const row: string[] = [];
-    for (let c = 0; c < columns; c++) row.push(postgres ? `$${n++}` : '?');
-    out.push(`(${row.join(', ')})`);
-  }
-  return out.join(', ');
-}
-
 /** Builds (once per shape) and caches a statement's text. */
 export function cachedText(key: string, build: () => string): string {
   let text = texts.get(key);
@@ -43,15 +31,18 @@ export function cachedText(key: string, build: () => string): string {
 }
 
 /** The row's values in column order, as one flat parameter list for all rows. */
-export function flatValues<T>(rows: readonly T[], columns: ReadonlyArray<keyof T>): unknown[] {
+function flatValues<T>(rows: readonly T[], columns: ReadonlyArray<keyof T>): unknown[] {
   const values: unknown[] = [];
   for (const row of rows) for (const c of columns) values.push(row[c] ?? null);
   return values;
 }
 
-/** The INSERT for `rows` rows of `columns` into `table` (names are the code's own, never input). */
-export function insertText(table: string, columns: readonly string[], rows: number, postgres: boolean): string {
-  return cachedText(`${postgres ? 'pg' : 'sqlite'}|${table}|${columns.join(',')}|${rows}`, () => `insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${placeholderRows(columns.length, rows, postgres)}`);
+/** SQLite: the INSERT for `rows` rows of `columns` into `table` (names are the code's own, never input). */
+function sqliteInsertText(table: string, columns: readonly string[], rows: number): string {
+  return cachedText(`sqlite|${table}|${columns.join(',')}|${rows}`, () => {
+    const row = `(${columns.map(() => '?').join(', ')})`;
+    return `insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${Array(rows).fill(row).join(', ')}`;
+  });
 }
 
 /**
@@ -96,6 +87,6 @@ export async function insertRows<T extends object>(db: Db, table: keyof Database
     return;
   }
   for (const chunk of insertChunks(rows, columns.length).flatMap(powerOfTwoSlices)) {
-    await db.executeQuery(CompiledQuery.raw(insertText(table, columns, chunk.length, false), flatValues(chunk, columns)));
+    await db.executeQuery(CompiledQuery.raw(sqliteInsertText(table, columns, chunk.length), flatValues(chunk, columns)));
   }
 }
